@@ -1,0 +1,29 @@
+//! Generated from the migrations' table description (`cargo run -p resumeflow-migrations
+//! --example dump_schema`); data only, behaviour lives beside the module.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "resume_projects")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub project_id: Uuid,
+    pub tenant_id: Uuid,
+    pub resume_id: Uuid,
+    pub experience_id: Option<Uuid>,
+    pub employer_project_id: Option<Uuid>,
+    pub name: String,
+    pub description: Option<String>,
+    #[sea_orm(column_type = "JsonBinary")]
+    pub keywords: Json,
+    pub url: Option<String>,
+    pub start_date: Option<String>,
+    pub end_date: Option<String>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

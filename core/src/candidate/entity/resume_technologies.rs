@@ -1,0 +1,23 @@
+//! Generated from the migrations' table description (`cargo run -p resumeflow-migrations
+//! --example dump_schema`); data only, behaviour lives beside the module.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "resume_technologies")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub technology_id: Uuid,
+    pub tenant_id: Uuid,
+    pub resume_id: Uuid,
+    pub name: String,
+    pub raw: Option<String>,
+    pub category: Option<String>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

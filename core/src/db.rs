@@ -1,0 +1,90 @@
+//! Backend differences, kept in one place, and the scoped transaction every call runs in.
+//!
+//! On PostgreSQL each transaction sets the row-level-security scope with
+//! `set_config(…, true)`: transaction-local, so a pooled connection can never carry one
+//! tenant's scope into another's transaction.
+
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    Statement, TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+
+/// Whose rows a transaction may see.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Scope {
+    Tenant(Uuid),
+    /// Cross-tenant work of the engine itself: tenant administration, the queue's claim,
+    /// retention. Never reachable from a session.
+    System,
+}
+
+/// Opens a transaction in `scope`.
+pub(crate) async fn begin(db: &DatabaseConnection, scope: Scope) -> Result<DatabaseTransaction> {
+    let tx = db.begin().await?;
+    set_scope(&tx, scope).await?;
+    Ok(tx)
+}
+
+pub(crate) async fn set_scope<C: ConnectionTrait>(conn: &C, scope: Scope) -> Result<()> {
+    if conn.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    let (tenant, system) = match scope {
+        Scope::Tenant(t) => (t.to_string(), ""),
+        Scope::System => (String::new(), "system"),
+    };
+    conn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT set_config('resumeflow.tenant_id', $1, true), set_config('resumeflow.scope', $2, true)",
+        [tenant.into(), system.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Connects to `url` (`postgres://…`, `sqlite://…`), with settings that suit the backend.
+pub(crate) async fn connect(url: &str) -> Result<DatabaseConnection> {
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.sqlx_logging(false);
+    let is_sqlite = url.starts_with("sqlite:");
+    if is_sqlite && (url.contains(":memory:") || url.contains("mode=memory")) {
+        // Every pooled connection to an in-memory database would open a database of its own.
+        opts.max_connections(1).min_connections(1);
+    }
+    let db = Database::connect(opts)
+        .await
+        .map_err(|e| Error::Config(format!("cannot connect to {}: {e}", redact_url(url))))?;
+    if is_sqlite {
+        prepare_sqlite(&db).await?;
+    }
+    Ok(db)
+}
+
+/// WAL lets readers run beside the one writer SQLite allows.
+pub(crate) async fn prepare_sqlite(db: &DatabaseConnection) -> Result<()> {
+    db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
+    db.execute_unprepared("PRAGMA foreign_keys=ON").await?;
+    Ok(())
+}
+
+/// The URL without its password, for messages.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+pub(crate) fn new_id() -> Uuid {
+    Uuid::now_v7()
+}
+
+pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+}

@@ -1,0 +1,6 @@
+//! sea-orm entities of this module's tables: data only.
+
+pub mod employer_departments;
+pub mod employer_projects;
+pub mod employer_roles;
+pub mod employers;

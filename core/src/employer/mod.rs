@@ -1,0 +1,3 @@
+//! Employers: canonical names, departments, roles and projects per tenant.
+
+pub mod entity;

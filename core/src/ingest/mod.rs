@@ -1,0 +1,3 @@
+//! Ingestion: batches, uploaded files and content-addressed storage objects.
+
+pub mod entity;

@@ -1,0 +1,25 @@
+//! Generated from the migrations' table description (`cargo run -p resumeflow-migrations
+//! --example dump_schema`); data only, behaviour lives beside the module.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "jd_requirements")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub jd_requirement_id: Uuid,
+    pub tenant_id: Uuid,
+    pub jd_id: Uuid,
+    pub kind: String,
+    pub value: String,
+    pub weight: f64,
+    pub mandatory: bool,
+    pub position: i32,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,3 @@
+//! Job descriptions: versions, skills and requirements.
+
+pub mod entity;

@@ -1,0 +1,34 @@
+//! resumeflow: multi-tenant resume screening.
+//!
+//! Ingest batches of resumes, parse them into a candidate model, score every candidate
+//! against a job description with a deterministic matcher and an LLM, and produce ranked,
+//! audited reports. Start at [`Engine::builder`]; everything a user does goes through an
+//! actor-bound [`Session`]. The map of the modules is in `docs/architecture.md`.
+
+pub mod audit;
+pub mod candidate;
+pub mod crypto;
+pub mod db;
+pub mod employer;
+mod engine;
+pub mod error;
+pub mod ingest;
+pub mod jd;
+pub mod pipeline;
+pub mod queue;
+pub mod report;
+pub mod scoring;
+pub mod tenancy;
+
+pub use crypto::{KeyProvider, LocalKeyProvider};
+pub use engine::{
+    Actor, Engine, EngineBuilder, Permissions, Session, TenantAdmin, TenantApi, Users,
+};
+pub use error::{Error, Result};
+pub use tenancy::{
+    Effect, NewTenant, NewUser, Permission, PermissionOverride, Role, Tenant, TenantUpdate, User,
+    UserUpdate,
+};
+
+/// The migrations, for hosts that run them with their own tooling.
+pub use resumeflow_migrations as migrations;

@@ -1,0 +1,3 @@
+//! The pipeline's step checkpoints.
+
+pub mod entity;

@@ -1,0 +1,3 @@
+//! The job queue: jobs, workers and heartbeats.
+
+pub mod entity;

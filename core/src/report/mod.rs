@@ -1,0 +1,3 @@
+//! Results, reports and report rows.
+
+pub mod entity;

@@ -1,0 +1,3 @@
+//! Scoring: weightage profiles, local and AI scores, resolutions.
+
+pub mod entity;

@@ -1,0 +1,27 @@
+//! Generated from the migrations' table description (`cargo run -p resumeflow-migrations
+//! --example dump_schema`); data only, behaviour lives beside the module.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "users")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub user_id: Uuid,
+    pub tenant_id: Uuid,
+    pub email_ciphertext: Vec<u8>,
+    pub email_index: String,
+    pub display_name: Option<String>,
+    pub role: String,
+    pub active: bool,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub is_deleted: bool,
+    pub deleted_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
