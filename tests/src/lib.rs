@@ -195,3 +195,20 @@ macro_rules! both_backends {
         }
     };
 }
+
+/// Declares `$name_postgres` only, for PostgreSQL-only features (RLS, partitions).
+#[macro_export]
+macro_rules! postgres_only {
+    ($name:ident, $body:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                let Some(db) = $crate::TestDb::create($crate::Backend::Postgres).await else {
+                    return;
+                };
+                super::$body(&db).await;
+                db.cleanup().await;
+            }
+        }
+    };
+}

@@ -3,7 +3,9 @@
 
 use resumeflow::migrations::sea_orm_migration::MigratorTrait;
 use resumeflow::migrations::{Migrator, all_tables, tenant_tables};
-use resumeflow_tests::{Backend, TestDb, both_backends, count, strings, table_names};
+use resumeflow_tests::{
+    Backend, TestDb, both_backends, count, postgres_only, strings, table_names,
+};
 use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QuerySelect};
 
 fn expected_tables() -> Vec<String> {
@@ -243,9 +245,7 @@ async fn status_checks(db: &TestDb) {
 both_backends!(status_checks, status_checks);
 
 async fn postgres_extras(db: &TestDb) {
-    if db.backend != Backend::Postgres {
-        return;
-    }
+    assert_eq!(db.backend, Backend::Postgres);
     let engine = db.engine().await;
     let c = engine.connection();
     // RLS enabled and forced on every tenant table, with a policy.
@@ -350,4 +350,4 @@ async fn postgres_extras(db: &TestDb) {
     // Upkeep is idempotent.
     engine.partition_upkeep(6, 24).await.unwrap();
 }
-both_backends!(postgres_extras, postgres_extras);
+postgres_only!(postgres_extras, postgres_extras);
