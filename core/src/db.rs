@@ -48,7 +48,8 @@ pub(crate) async fn set_scope<C: ConnectionTrait>(conn: &C, scope: Scope) -> Res
 /// Connects to `url` (`postgres://…`, `sqlite://…`), with settings that suit the backend.
 pub(crate) async fn connect(url: &str) -> Result<DatabaseConnection> {
     let mut opts = ConnectOptions::new(url.to_owned());
-    opts.sqlx_logging(false);
+    opts.sqlx_logging(false)
+        .acquire_timeout(std::time::Duration::from_secs(15));
     let is_sqlite = url.starts_with("sqlite:");
     if is_sqlite && (url.contains(":memory:") || url.contains("mode=memory")) {
         // Every pooled connection to an in-memory database would open a database of its own.

@@ -191,12 +191,12 @@ impl Engine {
     }
 
     /// PostgreSQL partition upkeep: creates monthly partitions from the current month to
-    /// `months_ahead` months ahead, and drops partitions that ended more than
-    /// `keep_months` months ago. A no-op on SQLite. Returns (created, dropped) names.
+    /// `months_ahead` months ahead, and, given `keep_months`, drops partitions that ended
+    /// more than that many months ago. A no-op on SQLite. Returns (created, dropped) names.
     pub async fn partition_upkeep(
         &self,
         months_ahead: u32,
-        keep_months: u32,
+        keep_months: Option<u32>,
     ) -> Result<(Vec<String>, Vec<String>)> {
         if self.backend() != DbBackend::Postgres {
             return Ok((Vec::new(), Vec::new()));
@@ -205,9 +205,14 @@ impl Engine {
         let ahead = today
             .checked_add_months(chrono::Months::new(months_ahead))
             .ok_or_else(|| Error::invalid("months_ahead too large"))?;
-        let cutoff = today
-            .checked_sub_months(chrono::Months::new(keep_months))
-            .ok_or_else(|| Error::invalid("keep_months too large"))?;
+        let cutoff = match keep_months {
+            Some(k) => Some(
+                today
+                    .checked_sub_months(chrono::Months::new(k))
+                    .ok_or_else(|| Error::invalid("keep_months too large"))?,
+            ),
+            None => None,
+        };
         let tenant_tables = resumeflow_migrations::tenant_tables();
         let tx = self.begin(Scope::System).await?;
         let (mut created, mut dropped) = (Vec::new(), Vec::new());
@@ -217,9 +222,11 @@ impl Engine {
                 resumeflow_migrations::pg::ensure_partitions(&tx, table, tenant, today, ahead)
                     .await?,
             );
-            dropped.extend(
-                resumeflow_migrations::pg::drop_partitions_before(&tx, table, cutoff).await?,
-            );
+            if let Some(cutoff) = cutoff {
+                dropped.extend(
+                    resumeflow_migrations::pg::drop_partitions_before(&tx, table, cutoff).await?,
+                );
+            }
         }
         tx.commit().await?;
         Ok((created, dropped))

@@ -328,7 +328,7 @@ async fn postgres_extras(db: &TestDb) {
         .await,
         1
     );
-    let (created, dropped) = engine.partition_upkeep(6, 24).await.unwrap();
+    let (created, dropped) = engine.partition_upkeep(6, Some(24)).await.unwrap();
     assert!(
         dropped.contains(&"audit_logs_p202001".to_owned()),
         "{dropped:?}"
@@ -348,6 +348,6 @@ async fn postgres_extras(db: &TestDb) {
         1
     );
     // Upkeep is idempotent.
-    engine.partition_upkeep(6, 24).await.unwrap();
+    engine.partition_upkeep(6, Some(24)).await.unwrap();
 }
 postgres_only!(postgres_extras, postgres_extras);
