@@ -6,7 +6,7 @@ use resumeflow::migrations::{Migrator, all_tables, tenant_tables};
 use resumeflow_tests::{
     Backend, TestDb, both_backends, count, postgres_only, strings, table_names,
 };
-use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QuerySelect};
+use sea_orm::{EntityTrait, QuerySelect};
 
 fn expected_tables() -> Vec<String> {
     let mut t: Vec<String> = all_tables().iter().map(|t| t.name.to_owned()).collect();
@@ -165,8 +165,10 @@ async fn entities_match_tables(db: &TestDb) {
 }
 both_backends!(entities_match_tables, entities_match_tables);
 
-/// CHECK constraints on statuses hold on both backends.
+/// CHECK constraints on statuses hold on both backends, written through the entities.
 async fn status_checks(db: &TestDb) {
+    use resumeflow::{ingest::entity::batches, jd::entity::job_descriptions};
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
     let engine = db.engine().await;
     let c = engine.connection();
     let t = engine
@@ -179,68 +181,67 @@ async fn status_checks(db: &TestDb) {
         .await
         .unwrap();
     let (jd, now) = (uuid::Uuid::now_v7(), chrono::Utc::now());
-    let ins = |status: &str| {
-        let sql = match c.get_database_backend() {
-            DbBackend::Postgres => format!(
-                "INSERT INTO job_descriptions (jd_id, tenant_id, title, created_at, updated_at) VALUES ('{jd}', '{}', 'x', now(), now()); \
-                 INSERT INTO batches (batch_id, tenant_id, jd_id, status, created_at, updated_at) VALUES ('{}', '{}', '{jd}', '{status}', now(), now())",
-                t.tenant_id,
-                uuid::Uuid::now_v7(),
-                t.tenant_id
-            ),
-            _ => String::new(),
-        };
-        sql
+    job_descriptions::ActiveModel {
+        jd_id: Set(jd),
+        tenant_id: Set(t.tenant_id),
+        title: Set("x".into()),
+        parameters: Set(serde_json::json!({})),
+        raw_text_path: Set(None),
+        version: Set(1),
+        created_by: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        is_deleted: Set(false),
+        deleted_at: Set(None),
+    }
+    .insert(c)
+    .await
+    .unwrap();
+    let batch = |status: &str, processed: i32| batches::ActiveModel {
+        batch_id: Set(uuid::Uuid::now_v7()),
+        tenant_id: Set(t.tenant_id),
+        jd_id: Set(jd),
+        jd_version: Set(1),
+        name: Set(None),
+        weightage_profile_id: Set(None),
+        weightage_profile: Set(None),
+        status: Set(status.into()),
+        total_files: Set(1),
+        processed_files: Set(processed),
+        failed_files: Set(0),
+        created_by: Set(None),
+        submitted_at: Set(None),
+        completed_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        is_deleted: Set(false),
+        deleted_at: Set(None),
     };
-    if c.get_database_backend() == DbBackend::Postgres {
-        c.execute_unprepared(&ins("created")).await.unwrap();
-        let bad = c.execute_unprepared(&ins("exploded")).await;
-        assert!(
-            bad.is_err(),
-            "a status outside the CHECK list must be refused"
-        );
-    } else {
-        use resumeflow::{ingest::entity::batches, jd::entity::job_descriptions};
-        use sea_orm::{ActiveModelTrait, ActiveValue::Set};
-        job_descriptions::ActiveModel {
-            jd_id: Set(jd),
-            tenant_id: Set(t.tenant_id),
-            title: Set("x".into()),
-            parameters: Set(serde_json::json!({})),
-            raw_text_path: Set(None),
-            version: Set(1),
-            created_by: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-            is_deleted: Set(false),
-            deleted_at: Set(None),
-        }
-        .insert(c)
+    batch("created", 0).insert(c).await.unwrap();
+    assert!(
+        batch("exploded", 0).insert(c).await.is_err(),
+        "unknown status accepted"
+    );
+    assert!(
+        batch("processing", 2).insert(c).await.is_err(),
+        "counters beyond total accepted"
+    );
+    // A batch cannot point at another tenant's job description (tenant-safe foreign key).
+    let other = engine
+        .tenants()
+        .create(resumeflow::NewTenant {
+            name: "B".into(),
+            slug: "b".into(),
+            ..Default::default()
+        })
         .await
         .unwrap();
-        let batch = |status: &str| batches::ActiveModel {
-            batch_id: Set(uuid::Uuid::now_v7()),
-            tenant_id: Set(t.tenant_id),
-            jd_id: Set(jd),
-            jd_version: Set(1),
-            name: Set(None),
-            weightage_profile_id: Set(None),
-            weightage_profile: Set(None),
-            status: Set(status.into()),
-            total_files: Set(0),
-            processed_files: Set(0),
-            failed_files: Set(0),
-            created_by: Set(None),
-            submitted_at: Set(None),
-            completed_at: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-            is_deleted: Set(false),
-            deleted_at: Set(None),
-        };
-        batch("created").insert(c).await.unwrap();
-        assert!(batch("exploded").insert(c).await.is_err());
-    }
+    let mut cross = batch("created", 0);
+    cross.tenant_id = Set(other.tenant_id);
+    assert!(
+        cross.insert(c).await.is_err(),
+        "cross-tenant reference accepted"
+    );
 }
 both_backends!(status_checks, status_checks);
 
