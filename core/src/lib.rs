@@ -5,6 +5,10 @@
 //! audited reports. Start at [`Engine::builder`]; everything a user does goes through an
 //! actor-bound [`Session`]. The map of the modules is in `docs/architecture.md`.
 
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 pub mod audit;
 pub mod candidate;
 pub mod crypto;
