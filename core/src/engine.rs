@@ -29,6 +29,7 @@ use crate::audit::{self, AuditEntry};
 use crate::crypto::{KeyCache, KeyProvider};
 use crate::db::{self, Scope};
 use crate::error::{Error, Result};
+use crate::store::{ArtifactStore, Put, StoreOptions};
 use crate::tenancy::{
     self, Effect, NewTenant, NewUser, Permission, PermissionOverride, Role, Tenant, TenantUpdate,
     User, UserUpdate, entity::users,
@@ -41,6 +42,9 @@ pub struct EngineBuilder {
     db: Option<DatabaseConnection>,
     url: Option<String>,
     keys: Option<Arc<dyn KeyProvider>>,
+    store: Option<ArtifactStore>,
+    store_url: Option<String>,
+    store_options: StoreOptions,
 }
 
 impl EngineBuilder {
@@ -60,6 +64,24 @@ impl EngineBuilder {
     /// personal data in plaintext, so it cannot run without keys.
     pub fn keys(mut self, keys: Arc<dyn KeyProvider>) -> Self {
         self.keys = Some(keys);
+        self
+    }
+
+    /// Uses the host's object store; every key lives under `prefix`.
+    pub fn object_store(mut self, store: Arc<dyn object_store::ObjectStore>, prefix: &str) -> Self {
+        self.store = Some(ArtifactStore::new(store, prefix));
+        self
+    }
+
+    /// `file:///dir`, `memory://` or `s3://bucket/prefix` (see [`ArtifactStore::from_url`]).
+    pub fn store_url(mut self, url: impl Into<String>) -> Self {
+        self.store_url = Some(url.into());
+        self
+    }
+
+    /// Endpoint, region and credentials for `s3://` store URLs.
+    pub fn store_options(mut self, options: StoreOptions) -> Self {
+        self.store_options = options;
         self
     }
 
@@ -90,10 +112,21 @@ impl EngineBuilder {
                 )));
             }
         }
+        let store = match (self.store, self.store_url) {
+            (Some(s), None) => Some(s),
+            (None, Some(url)) => Some(ArtifactStore::from_url(&url, &self.store_options)?),
+            (None, None) => None,
+            (Some(_), Some(_)) => {
+                return Err(Error::Config(
+                    "give either an object store or a store URL, not both".into(),
+                ));
+            }
+        };
         Ok(Engine {
             inner: Arc::new(Inner {
                 db,
                 keys: KeyCache::new(keys),
+                store,
             }),
         })
     }
@@ -102,6 +135,7 @@ impl EngineBuilder {
 struct Inner {
     db: DatabaseConnection,
     keys: KeyCache,
+    store: Option<ArtifactStore>,
 }
 
 /// The engine: cheap to clone, safe to share across tasks and threads.
@@ -188,6 +222,68 @@ impl Engine {
 
     pub(crate) fn keys(&self) -> &KeyCache {
         &self.inner.keys
+    }
+
+    /// The artifact store; a `Config` error when the engine was built without one.
+    pub fn store(&self) -> Result<&ArtifactStore> {
+        self.inner.store.as_ref().ok_or_else(|| {
+            Error::Config(
+                "no object store configured (EngineBuilder::store_url or object_store)".into(),
+            )
+        })
+    }
+
+    /// The store name of a tenant's content: a keyed hash of its SHA-256 (see [`crate::store`]).
+    pub(crate) async fn content_id(&self, tenant: Uuid, sha256: &str) -> Result<String> {
+        self.inner.keys.blind_index(tenant, "content", sha256).await
+    }
+
+    fn artifact_aad(tenant: Uuid, key: &str) -> crate::crypto::Aad<'_> {
+        crate::crypto::Aad {
+            tenant,
+            table: "artifacts",
+            column: key,
+            row: Uuid::nil(),
+        }
+    }
+
+    /// Seals `plaintext` with the tenant's key and writes it once under `key`.
+    pub(crate) async fn put_sealed_once(
+        &self,
+        tenant: Uuid,
+        key: &str,
+        plaintext: Vec<u8>,
+    ) -> Result<Put> {
+        let sealed = self
+            .inner
+            .keys
+            .seal_vec(Self::artifact_aad(tenant, key), plaintext)
+            .await?;
+        self.store()?.put_once(key, sealed.into()).await
+    }
+
+    /// Seals `plaintext` with the tenant's key and writes (or replaces) `key`.
+    pub(crate) async fn put_sealed(
+        &self,
+        tenant: Uuid,
+        key: &str,
+        plaintext: Vec<u8>,
+    ) -> Result<()> {
+        let sealed = self
+            .inner
+            .keys
+            .seal_vec(Self::artifact_aad(tenant, key), plaintext)
+            .await?;
+        self.store()?.put(key, sealed.into()).await
+    }
+
+    /// Reads and opens an artifact written by `put_sealed*`.
+    pub(crate) async fn get_opened(&self, tenant: Uuid, key: &str) -> Result<Vec<u8>> {
+        let sealed = self.store()?.get(key).await?;
+        self.inner
+            .keys
+            .open(Self::artifact_aad(tenant, key), &sealed)
+            .await
     }
 
     /// PostgreSQL partition upkeep: creates monthly partitions from the current month to

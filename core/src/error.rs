@@ -30,6 +30,11 @@ pub enum Error {
     #[error("database error: {0}")]
     Database(#[source] DbErr),
 
+    /// A job's lease was lost (it expired and was rescued, or the job was cancelled): the
+    /// worker must drop its result, another owner has the job now.
+    #[error("lease lost on job {job_id}")]
+    LeaseLost { job_id: uuid::Uuid },
+
     #[error("LLM error: {0}")]
     Llm(String),
 
@@ -51,6 +56,7 @@ impl Error {
             Error::Conflict(_) => "CONFLICT",
             Error::Storage(_) => "STORAGE",
             Error::Database(_) => "DATABASE",
+            Error::LeaseLost { .. } => "LEASE_LOST",
             Error::Llm(_) => "LLM",
             Error::Crypto(_) => "CRYPTO",
             Error::Config(_) => "CONFIG",

@@ -22,6 +22,7 @@ pub mod pipeline;
 pub mod queue;
 pub mod report;
 pub mod scoring;
+pub mod store;
 pub mod tenancy;
 
 pub use crypto::{KeyProvider, LocalKeyProvider};

@@ -61,6 +61,8 @@ impl TestDb {
                 })
             }
             Backend::Postgres => {
+                let dir = std::env::temp_dir().join(&name);
+                std::fs::create_dir_all(&dir).unwrap();
                 let admin_url = with_db(&pg_base_url(), "postgres");
                 let admin = match Database::connect(&admin_url).await {
                     Ok(c) => c,
@@ -83,7 +85,7 @@ impl TestDb {
                     backend,
                     url: with_db(&pg_base_url(), &name),
                     name,
-                    dir: None,
+                    dir: Some(dir),
                 })
             }
         }
@@ -95,10 +97,16 @@ impl TestDb {
             .expect("connect to test database")
     }
 
-    /// An engine on this database with a random key, migrated.
+    /// The directory of this test's local object store.
+    pub fn store_dir(&self) -> std::path::PathBuf {
+        self.dir.as_ref().expect("test dir").join("store")
+    }
+
+    /// An engine on this database and a local file store, with a random key, migrated.
     pub async fn engine(&self) -> Engine {
         let engine = Engine::builder()
             .database_url(&self.url)
+            .store_url(format!("file://{}", self.store_dir().display()))
             .keys(Arc::new(LocalKeyProvider::random()))
             .build()
             .await
@@ -115,6 +123,9 @@ impl TestDb {
                 }
             }
             Backend::Postgres => {
+                if let Some(dir) = &self.dir {
+                    std::fs::remove_dir_all(dir).ok();
+                }
                 let admin = Database::connect(with_db(&pg_base_url(), "postgres"))
                     .await
                     .expect("admin");

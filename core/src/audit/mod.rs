@@ -138,6 +138,35 @@ pub(crate) async fn verify_chain<C: ConnectionTrait>(
     Ok(Ok(rows.len()))
 }
 
+/// Records an error of a tenant's batch, file or job in `error_logs`, in the caller's
+/// transaction. `code` is stable and machine-readable (e.g. `file_too_large`).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn record_error<C: ConnectionTrait>(
+    conn: &C,
+    tenant: Uuid,
+    batch: Option<Uuid>,
+    file: Option<Uuid>,
+    job: Option<Uuid>,
+    code: &str,
+    message: &str,
+    details: serde_json::Value,
+) -> Result<()> {
+    entity::error_logs::ActiveModel {
+        error_id: Set(new_id()),
+        tenant_id: Set(tenant),
+        batch_id: Set(batch),
+        file_id: Set(file),
+        job_id: Set(job),
+        code: Set(code.to_owned()),
+        message: Set(message.to_owned()),
+        details: Set(details),
+        created_at: Set(now()),
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
 pub(crate) fn to_entry(m: audit_logs::Model) -> AuditEntry {
     AuditEntry {
         audit_id: m.audit_id,
