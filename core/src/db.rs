@@ -6,7 +6,7 @@
 
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    Statement, TransactionTrait,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -21,9 +21,19 @@ pub(crate) enum Scope {
     System,
 }
 
-/// Opens a transaction in `scope`.
+/// Opens a transaction in `scope`. On SQLite it is `BEGIN IMMEDIATE`: SQLite has one writer,
+/// and a deferred transaction that reads and then writes fails with SQLITE_BUSY when
+/// another writer got in between; an immediate one waits its turn (busy timeout) instead.
 pub(crate) async fn begin(db: &DatabaseConnection, scope: Scope) -> Result<DatabaseTransaction> {
-    let tx = db.begin().await?;
+    let tx = if db.get_database_backend() == DbBackend::Sqlite {
+        db.begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        })
+        .await?
+    } else {
+        db.begin().await?
+    };
     set_scope(&tx, scope).await?;
     Ok(tx)
 }

@@ -1,0 +1,443 @@
+//! The worker runtime: claims jobs, runs a handler for each with its lease kept alive by
+//! heartbeats, completes them in batches, rescues expired leases, and stops gracefully.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::sync::{Mutex, mpsc};
+use tokio::task::JoinSet;
+use uuid::Uuid;
+
+use super::{Backoff, ClaimedJob, FailOutcome};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+
+/// How a handler failed.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// Worth another attempt (network, LLM, store hiccup): retried with backoff.
+    #[error("retryable: {0}")]
+    Retryable(String),
+    /// Will fail again (bad input): fails the job now.
+    #[error("permanent: {0}")]
+    Permanent(String),
+}
+
+impl From<Error> for JobError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Storage(_) | Error::Database(_) | Error::Llm(_) => {
+                JobError::Retryable(e.to_string())
+            }
+            Error::NotFound { .. }
+            | Error::PermissionDenied { .. }
+            | Error::InvalidInput(_)
+            | Error::Conflict(_)
+            | Error::LeaseLost { .. }
+            | Error::Crypto(_)
+            | Error::Config(_) => JobError::Permanent(e.to_string()),
+        }
+    }
+}
+
+/// What a handler gets besides the job: fenced writes under the job's lease.
+pub struct JobContext {
+    engine: Engine,
+    job: ClaimedJob,
+    lease: Duration,
+    lost: Arc<AtomicBool>,
+}
+
+impl JobContext {
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn job(&self) -> &ClaimedJob {
+        &self.job
+    }
+
+    /// True once a heartbeat found the lease lost: stop and drop the result.
+    pub fn lease_lost(&self) -> bool {
+        self.lost.load(Ordering::SeqCst)
+    }
+
+    /// Records a step's checkpoint and extends the lease, in one fenced transaction.
+    pub async fn checkpoint(&self, step: &str, payload_path: &str, sha256: &str) -> Result<()> {
+        let r = super::checkpoint(
+            self.engine.connection(),
+            &self.job,
+            step,
+            payload_path,
+            sha256,
+            self.lease,
+        )
+        .await;
+        if matches!(r, Err(Error::LeaseLost { .. })) {
+            self.lost.store(true, Ordering::SeqCst);
+        }
+        r
+    }
+}
+
+/// The work itself, implemented by the pipeline (or by a host for its own job kinds).
+#[async_trait]
+pub trait JobHandler: Send + Sync {
+    async fn handle(&self, ctx: &JobContext) -> std::result::Result<(), JobError>;
+}
+
+#[derive(Clone, Debug)]
+pub struct WorkerConfig {
+    /// Jobs run at once by this worker.
+    pub concurrency: usize,
+    /// How long a claim holds a job without a heartbeat.
+    pub lease: Duration,
+    /// Heartbeat period; at most a third of the lease.
+    pub heartbeat: Duration,
+    /// Sleep between polls when the queue is empty.
+    pub poll_interval: Duration,
+    /// How often this worker looks for expired leases of any worker.
+    pub rescue_interval: Duration,
+    /// Completions are written in batches of up to this many, or every `flush_interval`.
+    pub completion_batch: usize,
+    pub flush_interval: Duration,
+    pub backoff: Backoff,
+    /// On shutdown, how long running jobs may take to finish before they are released.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            concurrency: 4,
+            lease: Duration::from_secs(60),
+            heartbeat: Duration::from_secs(20),
+            poll_interval: Duration::from_millis(250),
+            rescue_interval: Duration::from_secs(10),
+            completion_batch: 256,
+            flush_interval: Duration::from_millis(20),
+            backoff: Backoff::default(),
+            shutdown_grace: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What a worker did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WorkerStats {
+    pub claimed: u64,
+    pub completed: u64,
+    pub retried: u64,
+    pub failed: u64,
+    /// Results dropped because the lease was lost.
+    pub lost: u64,
+    pub released: u64,
+    pub rescued: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    claimed: AtomicU64,
+    completed: AtomicU64,
+    retried: AtomicU64,
+    failed: AtomicU64,
+    lost: AtomicU64,
+    released: AtomicU64,
+    rescued: AtomicU64,
+}
+
+impl Counters {
+    fn snapshot(&self) -> WorkerStats {
+        WorkerStats {
+            claimed: self.claimed.load(Ordering::SeqCst),
+            completed: self.completed.load(Ordering::SeqCst),
+            retried: self.retried.load(Ordering::SeqCst),
+            failed: self.failed.load(Ordering::SeqCst),
+            lost: self.lost.load(Ordering::SeqCst),
+            released: self.released.load(Ordering::SeqCst),
+            rescued: self.rescued.load(Ordering::SeqCst),
+        }
+    }
+}
+
+/// A worker process's runtime. Create with [`Engine::worker`].
+pub struct Worker {
+    engine: Engine,
+    config: WorkerConfig,
+    handler: Arc<dyn JobHandler>,
+}
+
+impl Engine {
+    /// A worker that runs `handler` for every claimed job.
+    pub fn worker(&self, config: WorkerConfig, handler: Arc<dyn JobHandler>) -> Worker {
+        Worker {
+            engine: self.clone(),
+            config,
+            handler,
+        }
+    }
+}
+
+enum Mode {
+    UntilIdle,
+    Forever,
+}
+
+impl Worker {
+    /// Runs until no job is queued or running anywhere, then stops gracefully. Expired
+    /// leases of dead workers are rescued on the way, so this also finishes their jobs.
+    pub async fn run_until_idle(&self) -> Result<WorkerStats> {
+        self.run_inner(Mode::UntilIdle, std::future::pending::<()>())
+            .await
+    }
+
+    /// Runs until `shutdown` resolves, then finishes or releases its jobs.
+    pub async fn run(&self, shutdown: impl Future<Output = ()> + Send) -> Result<WorkerStats> {
+        self.run_inner(Mode::Forever, shutdown).await
+    }
+
+    async fn run_inner(
+        &self,
+        mode: Mode,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> Result<WorkerStats> {
+        let cfg = &self.config;
+        if cfg.concurrency == 0 {
+            return Err(Error::invalid("worker concurrency must be at least 1"));
+        }
+        let heartbeat = cfg
+            .heartbeat
+            .min(cfg.lease / 3)
+            .max(Duration::from_millis(10));
+        let db = self.engine.connection().clone();
+        let worker_id = super::register_worker(&db).await?;
+        let counters = Arc::new(Counters::default());
+        let (done_tx, done_rx) = mpsc::unbounded_channel::<(Uuid, Uuid)>();
+        let flusher = tokio::spawn(flush_completions(
+            db.clone(),
+            done_rx,
+            cfg.completion_batch.max(1),
+            cfg.flush_interval,
+            counters.clone(),
+        ));
+        // Jobs in flight, for release on shutdown.
+        let held: Arc<Mutex<HashMap<Uuid, ClaimedJob>>> = Arc::default();
+        let mut tasks = JoinSet::new();
+        let mut last_rescue = tokio::time::Instant::now() - cfg.rescue_interval;
+        // The first pass records a heartbeat at once.
+        let mut last_beat = tokio::time::Instant::now() - heartbeat;
+        tokio::pin!(shutdown);
+        let result: Result<()> = async {
+            loop {
+                while tasks.try_join_next().is_some() {}
+                if last_rescue.elapsed() >= cfg.rescue_interval {
+                    let r = super::rescue_expired(&db, &cfg.backoff).await?;
+                    counters
+                        .rescued
+                        .fetch_add((r.requeued.len() + r.failed.len()) as u64, Ordering::SeqCst);
+                    last_rescue = tokio::time::Instant::now();
+                }
+                if last_beat.elapsed() >= heartbeat {
+                    super::worker_heartbeat(&db, worker_id, tasks.len() as i32).await?;
+                    last_beat = tokio::time::Instant::now();
+                }
+                let free = cfg.concurrency.saturating_sub(tasks.len());
+                let claimed = if free > 0 {
+                    super::claim(&db, worker_id, free as u32, cfg.lease).await?
+                } else {
+                    Vec::new()
+                };
+                counters
+                    .claimed
+                    .fetch_add(claimed.len() as u64, Ordering::SeqCst);
+                let got = claimed.len();
+                for job in claimed {
+                    held.lock().await.insert(job.job_id, job.clone());
+                    tasks.spawn(run_job(
+                        self.engine.clone(),
+                        self.handler.clone(),
+                        job,
+                        cfg.clone(),
+                        heartbeat,
+                        done_tx.clone(),
+                        counters.clone(),
+                        held.clone(),
+                    ));
+                }
+                if got > 0 && tasks.len() < cfg.concurrency {
+                    continue;
+                }
+                if matches!(mode, Mode::UntilIdle) && tasks.is_empty() && got == 0 {
+                    let c = super::counts(&db).await?;
+                    let open = c.get(super::QUEUED).copied().unwrap_or(0)
+                        + c.get(super::IN_PROGRESS).copied().unwrap_or(0);
+                    if open == 0 {
+                        return Ok(());
+                    }
+                    if c.get(super::QUEUED).copied().unwrap_or(0) == 0 {
+                        // Only other workers' leases are open: look for expired ones sooner.
+                        last_rescue =
+                            last_rescue.min(tokio::time::Instant::now() - cfg.rescue_interval / 2);
+                    }
+                }
+                let wait = if tasks.len() >= cfg.concurrency {
+                    cfg.poll_interval.min(Duration::from_millis(20))
+                } else {
+                    cfg.poll_interval
+                };
+                tokio::select! {
+                    _ = &mut shutdown => return Ok(()),
+                    Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+                    _ = tokio::time::sleep(wait) => {}
+                }
+            }
+        }
+        .await;
+        // Graceful stop: let running jobs finish for a while, then release the rest.
+        let drained = tokio::time::timeout(cfg.shutdown_grace, async {
+            while tasks.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            tasks.abort_all();
+            while tasks.join_next().await.is_some() {}
+            let left: Vec<ClaimedJob> = held.lock().await.drain().map(|(_, j)| j).collect();
+            for job in left {
+                if self.engine.queue().release(&job).await.is_ok() {
+                    counters.released.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+        }
+        drop(done_tx);
+        let _ = super::worker_heartbeat(&db, worker_id, 0).await;
+        let flushed = flusher
+            .await
+            .map_err(|e| Error::Config(format!("completion flusher: {e}")))?;
+        super::stop_worker(&db, worker_id).await?;
+        result?;
+        flushed?;
+        Ok(counters.snapshot())
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run_job(
+    engine: Engine,
+    handler: Arc<dyn JobHandler>,
+    job: ClaimedJob,
+    cfg: WorkerConfig,
+    heartbeat: Duration,
+    done: mpsc::UnboundedSender<(Uuid, Uuid)>,
+    counters: Arc<Counters>,
+    held: Arc<Mutex<HashMap<Uuid, ClaimedJob>>>,
+) {
+    let lost = Arc::new(AtomicBool::new(false));
+    let ctx = JobContext {
+        engine: engine.clone(),
+        job: job.clone(),
+        lease: cfg.lease,
+        lost: lost.clone(),
+    };
+    let beat = {
+        let engine = engine.clone();
+        let lost = lost.clone();
+        let (job, lease) = (job.clone(), cfg.lease);
+        async move {
+            let id = job.job_id;
+            let mut tick = tokio::time::interval(heartbeat);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                match engine.queue().heartbeat(&job, lease).await {
+                    Ok(_) => {}
+                    Err(Error::LeaseLost { .. }) => {
+                        lost.store(true, Ordering::SeqCst);
+                        return;
+                    }
+                    Err(e) => tracing::warn!(job = %id, error = %e, "heartbeat failed; retrying"),
+                }
+            }
+        }
+    };
+    let outcome = tokio::select! {
+        r = handler.handle(&ctx) => Some(r),
+        _ = beat => None,
+    };
+    held.lock().await.remove(&job.job_id);
+    let db = engine.connection();
+    match outcome {
+        None => {
+            counters.lost.fetch_add(1, Ordering::SeqCst);
+        }
+        Some(_) if lost.load(Ordering::SeqCst) => {
+            counters.lost.fetch_add(1, Ordering::SeqCst);
+        }
+        Some(Ok(())) => {
+            let _ = done.send((job.job_id, job.lock_token));
+        }
+        Some(Err(e)) => {
+            let (msg, retryable) = match &e {
+                JobError::Retryable(m) => (m.as_str(), true),
+                JobError::Permanent(m) => (m.as_str(), false),
+            };
+            match super::fail(db, &job, msg, retryable, &cfg.backoff).await {
+                Ok(FailOutcome::Retried(_)) => {
+                    counters.retried.fetch_add(1, Ordering::SeqCst);
+                }
+                Ok(FailOutcome::Failed) => {
+                    counters.failed.fetch_add(1, Ordering::SeqCst);
+                }
+                Err(Error::LeaseLost { .. }) => {
+                    counters.lost.fetch_add(1, Ordering::SeqCst);
+                }
+                Err(err) => {
+                    tracing::error!(job = %job.job_id, error = %err, "could not record a job failure; its lease will expire and rescue will retry it")
+                }
+            }
+        }
+    }
+}
+
+async fn flush_completions(
+    db: sea_orm::DatabaseConnection,
+    mut rx: mpsc::UnboundedReceiver<(Uuid, Uuid)>,
+    batch: usize,
+    every: Duration,
+    counters: Arc<Counters>,
+) -> Result<()> {
+    let mut pending: Vec<(Uuid, Uuid)> = Vec::with_capacity(batch);
+    loop {
+        let closed = tokio::select! {
+            m = rx.recv() => match m {
+                Some(x) => { pending.push(x); false }
+                None => true,
+            },
+            _ = tokio::time::sleep(every), if !pending.is_empty() => false,
+        };
+        while pending.len() < batch {
+            match rx.try_recv() {
+                Ok(x) => pending.push(x),
+                Err(_) => break,
+            }
+        }
+        if !pending.is_empty() && (closed || pending.len() >= batch || rx.is_empty()) {
+            let tx = crate::db::begin(&db, crate::db::Scope::System).await?;
+            let done = super::complete_many(&tx, &pending).await?;
+            tx.commit().await?;
+            counters
+                .completed
+                .fetch_add(done.len() as u64, Ordering::SeqCst);
+            counters
+                .lost
+                .fetch_add((pending.len() - done.len()) as u64, Ordering::SeqCst);
+            pending.clear();
+        }
+        if closed {
+            return Ok(());
+        }
+    }
+}

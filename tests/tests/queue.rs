@@ -1,0 +1,537 @@
+//! The job queue against the classic bugs: double runs, lost jobs, zombie workers writing
+//! after their lease was taken over, retries that never end. Each test on both backends.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use resumeflow::queue::{
+    Backoff, FailOutcome, JobContext, JobError, JobHandler, NewJob, WorkerConfig,
+};
+use resumeflow::{Engine, Error, NewTenant};
+use resumeflow_tests::{TestDb, both_backends, count};
+use uuid::Uuid;
+
+async fn setup(db: &TestDb) -> (Engine, Uuid) {
+    let engine = db.engine().await;
+    let t = engine
+        .tenants()
+        .create(NewTenant {
+            name: "Q".into(),
+            slug: format!("q-{}", &Uuid::now_v7().simple().to_string()[20..]),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    (engine, t.tenant_id)
+}
+
+fn fast() -> Backoff {
+    Backoff {
+        base: Duration::from_millis(20),
+        max: Duration::from_millis(100),
+    }
+}
+
+/// Records every run of every job.
+#[derive(Default)]
+struct Recorder {
+    runs: Mutex<HashMap<Uuid, u32>>,
+}
+
+#[async_trait]
+impl JobHandler for Recorder {
+    async fn handle(&self, ctx: &JobContext) -> Result<(), JobError> {
+        *self
+            .runs
+            .lock()
+            .unwrap()
+            .entry(ctx.job().job_id)
+            .or_default() += 1;
+        Ok(())
+    }
+}
+
+async fn eight_workers_drain_2000_exactly_once(db: &TestDb) {
+    let (engine, tenant) = setup(db).await;
+    let jobs: Vec<NewJob> = (0..2000)
+        .map(|i| NewJob {
+            priority: i % 7,
+            ..NewJob::new(tenant, "noop")
+        })
+        .collect();
+    let ids = engine.queue().enqueue(&jobs).await.unwrap();
+    assert_eq!(ids.len(), 2000);
+    let recorder = Arc::new(Recorder::default());
+    let cfg = WorkerConfig {
+        concurrency: 4,
+        poll_interval: Duration::from_millis(5),
+        ..Default::default()
+    };
+    let mut handles = Vec::new();
+    for _ in 0..8 {
+        let w = engine.worker(cfg.clone(), recorder.clone());
+        handles.push(tokio::spawn(
+            async move { w.run_until_idle().await.unwrap() },
+        ));
+    }
+    let mut completed = 0;
+    for h in handles {
+        let s = h.await.unwrap();
+        assert_eq!(s.lost, 0);
+        completed += s.completed;
+    }
+    assert_eq!(completed, 2000);
+    let runs = recorder.runs.lock().unwrap();
+    assert_eq!(runs.len(), 2000, "every job ran");
+    assert!(runs.values().all(|&n| n == 1), "no job ran twice");
+    let c = engine.queue().counts().await.unwrap();
+    assert_eq!(c.get("completed"), Some(&2000));
+    assert_eq!(c.len(), 1, "{c:?}");
+    // Eight worker rows, each stopped, with heartbeats recorded.
+    let conn = engine.connection();
+    assert_eq!(
+        count(
+            conn,
+            "SELECT COUNT(*) FROM workers WHERE status = 'stopped' AND pid > 0 AND host <> ''"
+        )
+        .await,
+        8
+    );
+    assert!(count(conn, "SELECT COUNT(*) FROM worker_heartbeats").await >= 8);
+}
+both_backends!(
+    eight_workers_drain_2000_exactly_once,
+    eight_workers_drain_2000_exactly_once
+);
+
+async fn zombie_cannot_write_after_rescue(db: &TestDb) {
+    let (engine, tenant) = setup(db).await;
+    let q = engine.queue();
+    q.enqueue(&[NewJob::new(tenant, "parse")]).await.unwrap();
+    let (a, b) = (
+        q.register_worker().await.unwrap(),
+        q.register_worker().await.unwrap(),
+    );
+    let held_a = q
+        .claim(a, 10, Duration::from_millis(200))
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    assert_eq!(held_a.attempts, 1);
+    // A heartbeats while it holds the lease.
+    q.heartbeat(&held_a, Duration::from_millis(200))
+        .await
+        .unwrap();
+    assert!(
+        q.claim(b, 10, Duration::from_secs(30))
+            .await
+            .unwrap()
+            .is_empty(),
+        "a held job is not claimable"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let r = q
+        .rescue_expired(&Backoff {
+            base: Duration::ZERO,
+            max: Duration::ZERO,
+        })
+        .await
+        .unwrap();
+    assert_eq!(r.requeued, vec![held_a.job_id]);
+    let held_b = q
+        .claim(b, 10, Duration::from_secs(30))
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    assert_eq!(held_b.job_id, held_a.job_id);
+    assert_ne!(held_b.lock_token, held_a.lock_token);
+    assert_eq!(held_b.attempts, 2);
+    // A comes back from the dead: every write it tries changes nothing and tells it so.
+    let lost = |r: resumeflow::Result<()>| matches!(r, Err(Error::LeaseLost { .. }));
+    assert!(lost(
+        q.heartbeat(&held_a, Duration::from_secs(30))
+            .await
+            .map(|_| ())
+    ));
+    assert!(lost(
+        q.checkpoint(
+            &held_a,
+            "extract",
+            "t/x/jobs/y/extract.json",
+            "00",
+            Duration::from_secs(30)
+        )
+        .await
+    ));
+    assert!(lost(q.complete(&held_a).await));
+    assert!(lost(
+        q.fail(&held_a, "boom", true, &fast()).await.map(|_| ())
+    ));
+    assert!(lost(q.release(&held_a).await));
+    assert!(
+        q.complete_many(std::slice::from_ref(&held_a))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // No checkpoint was written by A; B's work goes through.
+    assert_eq!(
+        count(engine.connection(), "SELECT COUNT(*) FROM checkpoints").await,
+        0
+    );
+    q.checkpoint(
+        &held_b,
+        "extract",
+        "t/x/jobs/y/extract.json",
+        "ab",
+        Duration::from_secs(30),
+    )
+    .await
+    .unwrap();
+    q.checkpoint(
+        &held_b,
+        "extract",
+        "t/x/jobs/y/extract.json",
+        "cd",
+        Duration::from_secs(30),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        count(engine.connection(), "SELECT COUNT(*) FROM checkpoints").await,
+        1,
+        "checkpoint upserts"
+    );
+    q.complete(&held_b).await.unwrap();
+    let info = q.job(held_b.job_id).await.unwrap();
+    assert_eq!((info.status.as_str(), info.attempts), ("completed", 2));
+}
+both_backends!(
+    zombie_cannot_write_after_rescue,
+    zombie_cannot_write_after_rescue
+);
+
+async fn rescue_fails_after_max_attempts(db: &TestDb) {
+    let (engine, tenant) = setup(db).await;
+    let q = engine.queue();
+    let id = q
+        .enqueue(&[NewJob {
+            max_attempts: 2,
+            ..NewJob::new(tenant, "parse")
+        }])
+        .await
+        .unwrap()[0];
+    let w = q.register_worker().await.unwrap();
+    let none = Backoff {
+        base: Duration::ZERO,
+        max: Duration::ZERO,
+    };
+    for attempt in 1..=2 {
+        let j = q
+            .claim(w, 1, Duration::from_millis(50))
+            .await
+            .unwrap()
+            .pop()
+            .expect("claimable");
+        assert_eq!(j.attempts, attempt);
+        tokio::time::sleep(Duration::from_millis(120)).await;
+        let r = q.rescue_expired(&none).await.unwrap();
+        if attempt == 1 {
+            assert_eq!(r.requeued, vec![id]);
+        } else {
+            assert_eq!(r.failed, vec![id]);
+        }
+    }
+    let info = q.job(id).await.unwrap();
+    assert_eq!(info.status, "failed");
+    assert_eq!(info.last_error.as_deref(), Some("lease expired"));
+    assert!(
+        q.claim(w, 1, Duration::from_secs(1))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let sql = format!(
+        "SELECT COUNT(*) FROM error_logs WHERE code = 'job_lease_expired' AND tenant_id = {}",
+        quoted(db, tenant)
+    );
+    assert_eq!(count(engine.connection(), &sql).await, 1);
+}
+both_backends!(
+    rescue_fails_after_max_attempts,
+    rescue_fails_after_max_attempts
+);
+
+fn quoted(db: &TestDb, id: Uuid) -> String {
+    match db.backend {
+        resumeflow_tests::Backend::Postgres => format!("'{id}'"),
+        resumeflow_tests::Backend::Sqlite => format!("X'{}'", id.simple()),
+    }
+}
+
+async fn retries_back_off_then_fail(db: &TestDb) {
+    let (engine, tenant) = setup(db).await;
+    let q = engine.queue();
+    let id = q
+        .enqueue(&[NewJob {
+            max_attempts: 3,
+            ..NewJob::new(tenant, "score")
+        }])
+        .await
+        .unwrap()[0];
+    let w = q.register_worker().await.unwrap();
+    let backoff = Backoff {
+        base: Duration::from_millis(300),
+        max: Duration::from_secs(5),
+    };
+    let j = q
+        .claim(w, 1, Duration::from_secs(30))
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    let before = chrono::Utc::now();
+    let FailOutcome::Retried(at) = q.fail(&j, "LLM timeout", true, &backoff).await.unwrap() else {
+        panic!("should retry")
+    };
+    assert!(
+        at >= before + chrono::Duration::milliseconds(300)
+            && at <= before + chrono::Duration::milliseconds(400),
+        "{at} vs {before}"
+    );
+    // Not due yet: nothing to claim.
+    assert!(
+        q.claim(w, 1, Duration::from_secs(30))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    let j = q
+        .claim(w, 1, Duration::from_secs(30))
+        .await
+        .unwrap()
+        .pop()
+        .expect("due again");
+    assert_eq!(j.attempts, 2);
+    // A permanent error fails at once, with an error_logs row.
+    assert_eq!(
+        q.fail(&j, "unparseable", false, &backoff).await.unwrap(),
+        FailOutcome::Failed
+    );
+    let info = q.job(id).await.unwrap();
+    assert_eq!(
+        (info.status.as_str(), info.last_error.as_deref()),
+        ("failed", Some("unparseable"))
+    );
+    let sql = format!(
+        "SELECT COUNT(*) FROM error_logs WHERE code = 'job_failed' AND tenant_id = {}",
+        quoted(db, tenant)
+    );
+    assert_eq!(count(engine.connection(), &sql).await, 1);
+
+    // Through a worker: a handler that always fails retryably ends failed after max_attempts.
+    struct Flaky;
+    #[async_trait]
+    impl JobHandler for Flaky {
+        async fn handle(&self, _: &JobContext) -> Result<(), JobError> {
+            Err(JobError::Retryable("upstream 503".into()))
+        }
+    }
+    let id = q
+        .enqueue(&[NewJob {
+            max_attempts: 3,
+            ..NewJob::new(tenant, "flaky")
+        }])
+        .await
+        .unwrap()[0];
+    let cfg = WorkerConfig {
+        backoff: fast(),
+        poll_interval: Duration::from_millis(10),
+        ..Default::default()
+    };
+    let stats = engine
+        .worker(cfg, Arc::new(Flaky))
+        .run_until_idle()
+        .await
+        .unwrap();
+    assert_eq!((stats.retried, stats.failed), (2, 1));
+    let info = q.job(id).await.unwrap();
+    assert_eq!((info.status.as_str(), info.attempts), ("failed", 3));
+}
+both_backends!(retries_back_off_then_fail, retries_back_off_then_fail);
+
+async fn priorities_run_at_and_cancel(db: &TestDb) {
+    let (engine, tenant) = setup(db).await;
+    let q = engine.queue();
+    let later = chrono::Utc::now() + chrono::Duration::hours(1);
+    let ids = q
+        .enqueue(&[
+            NewJob {
+                priority: 5,
+                ..NewJob::new(tenant, "low")
+            },
+            NewJob {
+                priority: 1,
+                ..NewJob::new(tenant, "high")
+            },
+            NewJob {
+                priority: 0,
+                run_at: Some(later),
+                ..NewJob::new(tenant, "future")
+            },
+        ])
+        .await
+        .unwrap();
+    let w = q.register_worker().await.unwrap();
+    let got = q.claim(w, 10, Duration::from_secs(30)).await.unwrap();
+    let kinds: Vec<&str> = got.iter().map(|j| j.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        vec!["high", "low"],
+        "priority order, future job left alone"
+    );
+    // Cancelling a running job takes its lease away.
+    assert!(q.cancel(tenant, got[0].job_id).await.unwrap());
+    assert!(matches!(
+        q.complete(&got[0]).await,
+        Err(Error::LeaseLost { .. })
+    ));
+    assert!(
+        !q.cancel(tenant, got[0].job_id).await.unwrap(),
+        "already cancelled"
+    );
+    // Cancelling from another tenant finds nothing.
+    assert!(!q.cancel(Uuid::now_v7(), ids[2]).await.unwrap());
+    assert_eq!(q.job(ids[2]).await.unwrap().status, "queued");
+    q.complete(&got[1]).await.unwrap();
+}
+both_backends!(priorities_run_at_and_cancel, priorities_run_at_and_cancel);
+
+async fn enqueue_is_idempotent_per_batch_file_kind(db: &TestDb) {
+    use resumeflow::ingest::entity::batches;
+    use resumeflow::jd::entity::job_descriptions;
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    let (engine, tenant) = setup(db).await;
+    let (jd, batch, now) = (Uuid::now_v7(), Uuid::now_v7(), chrono::Utc::now());
+    let c = engine.connection();
+    job_descriptions::ActiveModel {
+        jd_id: Set(jd),
+        tenant_id: Set(tenant),
+        title: Set("x".into()),
+        parameters: Set(serde_json::json!({})),
+        raw_text_path: Set(None),
+        version: Set(1),
+        created_by: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        is_deleted: Set(false),
+        deleted_at: Set(None),
+    }
+    .insert(c)
+    .await
+    .unwrap();
+    batches::ActiveModel {
+        batch_id: Set(batch),
+        tenant_id: Set(tenant),
+        jd_id: Set(jd),
+        jd_version: Set(1),
+        name: Set(None),
+        weightage_profile_id: Set(None),
+        weightage_profile: Set(None),
+        status: Set("created".into()),
+        total_files: Set(0),
+        processed_files: Set(0),
+        failed_files: Set(0),
+        created_by: Set(None),
+        submitted_at: Set(None),
+        completed_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        is_deleted: Set(false),
+        deleted_at: Set(None),
+    }
+    .insert(c)
+    .await
+    .unwrap();
+    let file = Uuid::now_v7();
+    let job = NewJob {
+        batch_id: Some(batch),
+        file_id: Some(file),
+        ..NewJob::new(tenant, "process_file")
+    };
+    // Twenty concurrent enqueues of the same key make one job.
+    let mut handles = Vec::new();
+    for _ in 0..20 {
+        let (e, j) = (engine.clone(), job.clone());
+        handles.push(tokio::spawn(async move {
+            e.queue().enqueue(&[j]).await.unwrap()[0]
+        }));
+    }
+    let mut ids = Vec::new();
+    for h in handles {
+        ids.push(h.await.unwrap());
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "one job for one key");
+    assert_eq!(count(c, "SELECT COUNT(*) FROM jobs").await, 1);
+    // Another kind for the same file is another job.
+    let other = engine
+        .queue()
+        .enqueue(&[NewJob {
+            kind: "rescore".into(),
+            ..job
+        }])
+        .await
+        .unwrap();
+    assert_ne!(other[0], ids[0]);
+}
+both_backends!(
+    enqueue_is_idempotent_per_batch_file_kind,
+    enqueue_is_idempotent_per_batch_file_kind
+);
+
+async fn graceful_shutdown_releases_unfinished_jobs(db: &TestDb) {
+    let (engine, tenant) = setup(db).await;
+    struct Slow;
+    #[async_trait]
+    impl JobHandler for Slow {
+        async fn handle(&self, _: &JobContext) -> Result<(), JobError> {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            Ok(())
+        }
+    }
+    let ids = engine
+        .queue()
+        .enqueue(&[NewJob::new(tenant, "slow"), NewJob::new(tenant, "slow")])
+        .await
+        .unwrap();
+    let cfg = WorkerConfig {
+        concurrency: 2,
+        shutdown_grace: Duration::from_millis(100),
+        poll_interval: Duration::from_millis(10),
+        ..Default::default()
+    };
+    let w = engine.worker(cfg, Arc::new(Slow));
+    let stats = w
+        .run(tokio::time::sleep(Duration::from_millis(300)))
+        .await
+        .unwrap();
+    assert_eq!((stats.claimed, stats.released, stats.completed), (2, 2, 0));
+    for id in ids {
+        let info = engine.queue().job(id).await.unwrap();
+        assert_eq!(
+            (info.status.as_str(), info.attempts, info.worker_id),
+            ("queued", 0, None),
+            "released, attempt not counted"
+        );
+    }
+}
+both_backends!(
+    graceful_shutdown_releases_unfinished_jobs,
+    graceful_shutdown_releases_unfinished_jobs
+);
