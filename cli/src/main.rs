@@ -24,6 +24,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Benchmarks (print one JSON line).
+    Bench {
+        #[command(subcommand)]
+        what: Bench,
+    },
     /// Create or upgrade the schema (PostgreSQL or SQLite).
     Migrate {
         /// postgres://… or sqlite://…; default: SQLite in ./.resumeflow/
@@ -39,6 +44,154 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         partitions_ahead: u32,
     },
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// Enqueue N no-op jobs in bulk, drain them with C workers in P processes.
+    Queue {
+        #[arg(long, env = "RESUMEFLOW_DATABASE_URL")]
+        database_url: String,
+        #[arg(long, default_value_t = 10_000)]
+        jobs: u32,
+        /// Concurrent job slots in all, split evenly across the processes.
+        #[arg(long, default_value_t = 32)]
+        concurrency: u32,
+        #[arg(long, default_value_t = 1)]
+        processes: u32,
+    },
+    /// One draining process of `bench queue` (started by it).
+    #[command(hide = true)]
+    QueueDrain {
+        #[arg(long)]
+        database_url: String,
+        #[arg(long)]
+        concurrency: u32,
+    },
+}
+
+/// The no-op job of the queue benchmark.
+struct Noop;
+
+#[async_trait::async_trait]
+impl resumeflow::queue::JobHandler for Noop {
+    async fn handle(
+        &self,
+        _: &resumeflow::queue::JobContext,
+    ) -> Result<(), resumeflow::queue::JobError> {
+        Ok(())
+    }
+}
+
+async fn bench_engine(url: &str) -> anyhow::Result<Engine> {
+    // No personal data in the benchmark: a throwaway key.
+    Ok(Engine::builder()
+        .database_url(url)
+        .keys(Arc::new(LocalKeyProvider::random()))
+        .build()
+        .await?)
+}
+
+async fn bench_queue(url: &str, jobs: u32, concurrency: u32, processes: u32) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        processes >= 1 && concurrency >= processes,
+        "need concurrency >= processes >= 1"
+    );
+    let engine = bench_engine(url).await?;
+    engine.migrate().await?;
+    let open = engine.queue().counts().await?;
+    let busy =
+        open.get("queued").copied().unwrap_or(0) + open.get("in_progress").copied().unwrap_or(0);
+    anyhow::ensure!(
+        busy == 0,
+        "the database has {busy} open jobs; benchmark on a scratch database"
+    );
+    let slug = format!("bench-{}", uuid::Uuid::now_v7().simple());
+    let tenant = engine
+        .tenants()
+        .create(resumeflow::NewTenant {
+            name: "queue benchmark".into(),
+            slug,
+            ..Default::default()
+        })
+        .await?;
+    let batch: Vec<resumeflow::queue::NewJob> = (0..jobs)
+        .map(|_| resumeflow::queue::NewJob::new(tenant.tenant_id, "noop"))
+        .collect();
+    let t0 = std::time::Instant::now();
+    for chunk in batch.chunks(5000) {
+        engine.queue().enqueue(chunk).await?;
+    }
+    let enqueue_s = t0.elapsed().as_secs_f64();
+    let exe = std::env::current_exe()?;
+    let t1 = std::time::Instant::now();
+    let mut children = Vec::new();
+    for i in 0..processes {
+        let share = concurrency / processes + u32::from(i < concurrency % processes);
+        children.push(
+            tokio::process::Command::new(&exe)
+                .args([
+                    "bench",
+                    "queue-drain",
+                    "--database-url",
+                    url,
+                    "--concurrency",
+                    &share.to_string(),
+                ])
+                .stdout(std::process::Stdio::piped())
+                .spawn()?,
+        );
+    }
+    let mut completed = 0u64;
+    for c in children {
+        let out = c.wait_with_output().await?;
+        anyhow::ensure!(
+            out.status.success(),
+            "a draining process failed: {}",
+            out.status
+        );
+        completed += String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse::<u64>()
+            .unwrap_or(0);
+    }
+    let drain_s = t1.elapsed().as_secs_f64();
+    anyhow::ensure!(
+        completed == u64::from(jobs),
+        "completed {completed} of {jobs} jobs"
+    );
+    let backend = match engine.backend() {
+        sea_orm::DbBackend::Postgres => "postgres",
+        sea_orm::DbBackend::Sqlite => "sqlite",
+        _ => "other",
+    };
+    println!(
+        "{}",
+        serde_json::json!({
+            "bench": "queue",
+            "backend": backend,
+            "n": jobs,
+            "concurrency": concurrency,
+            "processes": processes,
+            "enqueue_s": (enqueue_s * 1000.0).round() / 1000.0,
+            "drain_s": (drain_s * 1000.0).round() / 1000.0,
+            "jobs_per_s": (f64::from(jobs) / drain_s).round(),
+            "enqueue_per_s": (f64::from(jobs) / enqueue_s).round(),
+        })
+    );
+    Ok(())
+}
+
+async fn bench_drain(url: &str, concurrency: u32) -> anyhow::Result<()> {
+    let engine = bench_engine(url).await?;
+    let cfg = resumeflow::queue::WorkerConfig {
+        concurrency: concurrency as usize,
+        poll_interval: std::time::Duration::from_millis(5),
+        ..Default::default()
+    };
+    let stats = engine.worker(cfg, Arc::new(Noop)).run_until_idle().await?;
+    println!("{}", stats.completed);
+    Ok(())
 }
 
 fn default_database_url() -> String {
@@ -65,6 +218,26 @@ async fn engine(url: &str) -> anyhow::Result<Engine> {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Bench {
+            what:
+                Bench::Queue {
+                    database_url,
+                    jobs,
+                    concurrency,
+                    processes,
+                },
+        } => {
+            bench_queue(&database_url, jobs, concurrency, processes).await?;
+        }
+        Command::Bench {
+            what:
+                Bench::QueueDrain {
+                    database_url,
+                    concurrency,
+                },
+        } => {
+            bench_drain(&database_url, concurrency).await?;
+        }
         Command::Migrate {
             database_url,
             status,
