@@ -16,6 +16,7 @@ pub mod db;
 pub mod employer;
 mod engine;
 pub mod error;
+pub mod extract;
 pub mod ingest;
 pub mod jd;
 pub mod pipeline;

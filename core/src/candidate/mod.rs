@@ -1,3 +1,9 @@
 //! Candidates: the parsed resume model, parsers, validation, and their tables.
 
+pub mod dates;
 pub mod entity;
+pub mod heuristic;
+pub mod lexicon;
+pub mod model;
+pub mod normalize;
+pub mod taxonomy;
