@@ -262,21 +262,6 @@ impl Engine {
         self.store()?.put_once(key, sealed.into()).await
     }
 
-    /// Seals `plaintext` with the tenant's key and writes (or replaces) `key`.
-    pub(crate) async fn put_sealed(
-        &self,
-        tenant: Uuid,
-        key: &str,
-        plaintext: Vec<u8>,
-    ) -> Result<()> {
-        let sealed = self
-            .inner
-            .keys
-            .seal_vec(Self::artifact_aad(tenant, key), plaintext)
-            .await?;
-        self.store()?.put(key, sealed.into()).await
-    }
-
     /// Reads and opens an artifact written by `put_sealed*`.
     pub(crate) async fn get_opened(&self, tenant: Uuid, key: &str) -> Result<Vec<u8>> {
         let sealed = self.store()?.get(key).await?;

@@ -19,6 +19,7 @@ pub mod error;
 pub mod extract;
 pub mod ingest;
 pub mod jd;
+pub mod llm;
 pub mod pipeline;
 pub mod queue;
 pub mod report;
@@ -31,6 +32,13 @@ pub use engine::{
     Actor, Engine, EngineBuilder, Permissions, Session, TenantAdmin, TenantApi, Users,
 };
 pub use error::{Error, Result};
+pub use ingest::{
+    AddedFile, Batch, BatchFile, BatchProgress, BatchStatus, Batches, ContentType, DirEntryAdded,
+    Disposition, FileStatus, IngestError, IngestLimits, NewBatch,
+};
+pub use jd::{JobDescription, JobDescriptions, NewJobDescription};
+pub use llm::{LlmClient, LlmError, LlmMessage, LlmRequest, LlmResponse, LlmUsage};
+pub use store::{ArtifactStore, StoreOptions};
 pub use tenancy::{
     Effect, NewTenant, NewUser, Permission, PermissionOverride, Role, Tenant, TenantUpdate, User,
     UserUpdate,

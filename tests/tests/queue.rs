@@ -83,9 +83,11 @@ async fn eight_workers_drain_2000_exactly_once(db: &TestDb) {
         completed += s.completed;
     }
     assert_eq!(completed, 2000);
-    let runs = recorder.runs.lock().unwrap();
-    assert_eq!(runs.len(), 2000, "every job ran");
-    assert!(runs.values().all(|&n| n == 1), "no job ran twice");
+    {
+        let runs = recorder.runs.lock().unwrap();
+        assert_eq!(runs.len(), 2000, "every job ran");
+        assert!(runs.values().all(|&n| n == 1), "no job ran twice");
+    }
     let c = engine.queue().counts().await.unwrap();
     assert_eq!(c.get("completed"), Some(&2000));
     assert_eq!(c.len(), 1, "{c:?}");

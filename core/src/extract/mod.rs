@@ -145,46 +145,16 @@ pub enum ExtractError {
 
 /// Guess the format from the content (never from a file name).
 pub fn sniff(bytes: &[u8]) -> Option<DocKind> {
-    let head = skip_bom_ws(bytes);
-    if bytes.len() >= 5 && memfind(&bytes[..bytes.len().min(1024)], b"%PDF-").is_some() {
-        return Some(DocKind::Pdf);
-    }
-    if bytes.starts_with(b"PK\x03\x04") {
-        // An OOXML word package names its main part in the first entries.
-        let window = &bytes[..bytes.len().min(64 * 1024)];
-        if memfind(window, b"word/").is_some() || memfind(window, b"[Content_Types].xml").is_some()
-        {
-            return Some(DocKind::Docx);
-        }
-        return None;
-    }
-    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
-        return Some(DocKind::Doc);
-    }
-    if head.starts_with(b"{\\rtf") {
-        return Some(DocKind::Rtf);
-    }
-    let probe = String::from_utf8_lossy(&head[..head.len().min(2048)]).to_ascii_lowercase();
-    if probe.starts_with("<!doctype html")
-        || probe.starts_with("<html")
-        || (probe.starts_with('<')
-            && (probe.contains("<body") || probe.contains("<div") || probe.contains("<p>")))
-    {
-        return Some(DocKind::Html);
-    }
-    if looks_like_text(bytes) {
-        return Some(DocKind::Text);
-    }
-    None
-}
-
-fn skip_bom_ws(bytes: &[u8]) -> &[u8] {
-    let b = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let start = b
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(b.len());
-    &b[start..]
+    // One sniffer for the whole crate: ingestion's, which reads a zip's central directory
+    // to tell DOCX from other zips without decompressing anything.
+    crate::ingest::sniff(bytes).map(|c| match c {
+        crate::ingest::ContentType::Pdf => DocKind::Pdf,
+        crate::ingest::ContentType::Docx => DocKind::Docx,
+        crate::ingest::ContentType::Doc => DocKind::Doc,
+        crate::ingest::ContentType::Rtf => DocKind::Rtf,
+        crate::ingest::ContentType::Html => DocKind::Html,
+        crate::ingest::ContentType::Text => DocKind::Text,
+    })
 }
 
 pub(crate) fn memfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -192,30 +162,6 @@ pub(crate) fn memfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
         return None;
     }
     hay.windows(needle.len()).position(|w| w == needle)
-}
-
-/// UTF-8 (or UTF-16 with BOM) without control bytes other than whitespace.
-fn looks_like_text(bytes: &[u8]) -> bool {
-    if bytes.is_empty() {
-        return false;
-    }
-    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
-        return true;
-    }
-    let sample = &bytes[..bytes.len().min(8192)];
-    // A multi-byte char may be cut at the end of the sample.
-    let valid = match std::str::from_utf8(sample) {
-        Ok(_) => true,
-        Err(e) => e.error_len().is_none() && e.valid_up_to() + 4 >= sample.len(),
-    };
-    if !valid {
-        return false;
-    }
-    let controls = sample
-        .iter()
-        .filter(|&&c| c < 0x20 && !matches!(c, b'\n' | b'\r' | b'\t' | 0x0C))
-        .count();
-    controls * 100 <= sample.len()
 }
 
 /// Extract the text of a document of a known kind.
