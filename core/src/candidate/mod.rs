@@ -4,6 +4,7 @@ pub mod dates;
 pub mod entity;
 pub mod heuristic;
 pub mod lexicon;
+pub mod llm_parser;
 pub mod model;
 pub mod normalize;
 pub mod taxonomy;

@@ -71,6 +71,21 @@ impl FromStr for YearMonth {
     }
 }
 
+/// On the wire a `YearMonth` is a string `YYYY-MM` or `YYYY`.
+impl schemars::JsonSchema for YearMonth {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "YearMonth".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^[0-9]{4}(-(0[1-9]|1[0-2]))?$",
+            "description": "YYYY-MM, or YYYY when only the year is known"
+        })
+    }
+}
+
 impl Serialize for YearMonth {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
@@ -84,7 +99,7 @@ impl<'de> Deserialize<'de> for YearMonth {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Location {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -101,7 +116,7 @@ impl Location {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Profile {
     #[serde(default)]
     pub network: String,
@@ -111,7 +126,7 @@ pub struct Profile {
     pub url: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Basics {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -131,7 +146,7 @@ pub struct Basics {
     pub profiles: Vec<Profile>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Work {
     /// The employer (`work[].name` in JSON Resume).
@@ -152,7 +167,7 @@ pub struct Work {
     pub highlights: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Education {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -169,7 +184,7 @@ pub struct Education {
     pub score: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Skill {
     pub name: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -178,7 +193,7 @@ pub struct Skill {
     pub level: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Project {
     pub name: String,
@@ -192,7 +207,7 @@ pub struct Project {
     pub end: Option<YearMonth>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Certificate {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -201,7 +216,7 @@ pub struct Certificate {
     pub date: Option<YearMonth>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Language {
     pub language: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -209,7 +224,7 @@ pub struct Language {
 }
 
 /// A resume as the parsers produce it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ParsedResume {
     #[serde(default)]
     pub basics: Basics,
