@@ -24,6 +24,16 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Parse resume files into JSON Resume documents (<name>.json in --out); no database.
+    Parse {
+        /// PDF, DOCX, DOC, RTF, HTML or text files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+        #[command(flatten)]
+        llm: LlmArgs,
+    },
     /// Benchmarks (print one JSON line).
     Bench {
         #[command(subcommand)]
@@ -44,6 +54,87 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         partitions_ahead: u32,
     },
+}
+
+/// An OpenAI-compatible endpoint; without `--llm-url` the heuristic parser runs.
+#[derive(clap::Args, Clone, Debug)]
+struct LlmArgs {
+    /// Base URL up to /v1, e.g. http://127.0.0.1:8000/v1
+    #[arg(long, requires = "llm_model")]
+    llm_url: Option<String>,
+    #[arg(long)]
+    llm_model: Option<String>,
+    #[arg(long, env = "RESUMEFLOW_LLM_API_KEY", hide_env_values = true)]
+    llm_api_key: Option<String>,
+}
+
+impl LlmArgs {
+    fn client(&self) -> Option<resumeflow::llm::OpenAiClient> {
+        let url = self.llm_url.as_ref()?;
+        let model = self.llm_model.clone().unwrap_or_default();
+        Some(resumeflow::llm::OpenAiClient::new(
+            url,
+            model,
+            self.llm_api_key.clone(),
+        ))
+    }
+}
+
+async fn parse_files(
+    files: &[PathBuf],
+    out: &std::path::Path,
+    llm: &LlmArgs,
+) -> anyhow::Result<()> {
+    use resumeflow::candidate::{current_month, parse_document};
+    std::fs::create_dir_all(out)?;
+    let client = llm.client();
+    let mut failed = 0;
+    for path in files {
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "resume".into());
+        let result = async {
+            let bytes = tokio::fs::read(path).await?;
+            let llm: Option<&dyn resumeflow::LlmClient> =
+                client.as_ref().map(|c| c as &dyn resumeflow::LlmClient);
+            let parsed = parse_document(bytes, llm, Default::default(), current_month()).await?;
+            let target = out.join(format!("{stem}.json"));
+            std::fs::write(
+                &target,
+                serde_json::to_string_pretty(&parsed.resume.to_json_resume())?,
+            )?;
+            anyhow::Ok((target, parsed))
+        }
+        .await;
+        match result {
+            Ok((target, p)) => {
+                let flags = if p.flags.is_empty() {
+                    String::new()
+                } else {
+                    format!(", flags: {}", p.flags.join("; "))
+                };
+                eprintln!(
+                    "ok   {} -> {} ({}, {} jobs, {} months of experience{flags})",
+                    path.display(),
+                    target.display(),
+                    p.parser,
+                    p.resume.work.len(),
+                    p.experience_months
+                );
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("FAIL {}: {e:#}", path.display());
+            }
+        }
+    }
+    anyhow::ensure!(
+        failed == 0,
+        "{failed} of {} file(s) could not be parsed",
+        files.len()
+    );
+    Ok(())
 }
 
 #[derive(Subcommand)]
@@ -218,6 +309,7 @@ async fn engine(url: &str) -> anyhow::Result<Engine> {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Parse { files, out, llm } => parse_files(&files, &out, &llm).await?,
         Command::Bench {
             what:
                 Bench::Queue {

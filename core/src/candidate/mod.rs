@@ -8,3 +8,5 @@ pub mod llm_parser;
 pub mod model;
 pub mod normalize;
 pub mod taxonomy;
+pub mod validate;
+pub use validate::{DocumentParse, Validated, current_month, parse_document, validate};
