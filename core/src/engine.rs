@@ -247,6 +247,21 @@ impl Engine {
         }
     }
 
+    /// Seals `plaintext` with the tenant's key and writes (or replaces) `key`.
+    pub(crate) async fn put_sealed(
+        &self,
+        tenant: Uuid,
+        key: &str,
+        plaintext: Vec<u8>,
+    ) -> Result<()> {
+        let sealed = self
+            .inner
+            .keys
+            .seal_vec(Self::artifact_aad(tenant, key), plaintext)
+            .await?;
+        self.store()?.put(key, sealed.into()).await
+    }
+
     /// Seals `plaintext` with the tenant's key and writes it once under `key`.
     pub(crate) async fn put_sealed_once(
         &self,
@@ -470,6 +485,15 @@ impl Session {
     /// A transaction scoped to this session's tenant.
     pub(crate) async fn begin(&self) -> Result<DatabaseTransaction> {
         self.engine.begin(Scope::Tenant(self.actor.tenant_id)).await
+    }
+
+    /// A read transaction scoped to this session's tenant. On SQLite it is deferred, so
+    /// reads do not queue behind writers.
+    pub(crate) async fn begin_read(&self) -> Result<DatabaseTransaction> {
+        use sea_orm::TransactionTrait;
+        let tx = self.engine.connection().begin().await?;
+        db::set_scope(&tx, Scope::Tenant(self.actor.tenant_id)).await?;
+        Ok(tx)
     }
 
     pub(crate) async fn audit<C: sea_orm::ConnectionTrait>(

@@ -7,6 +7,8 @@ pub mod lexicon;
 pub mod llm_parser;
 pub mod model;
 pub mod normalize;
+pub mod persist;
 pub mod taxonomy;
 pub mod validate;
+pub use persist::{Candidate, Candidates, Contacts, EducationEntry, Experience};
 pub use validate::{DocumentParse, Validated, current_month, parse_document, validate};

@@ -98,7 +98,9 @@ pub struct DocumentParse {
     /// Flags worth a human's attention: hidden text, LLM fallback, dropped values.
     pub flags: Vec<String>,
     pub warnings: Vec<String>,
-    /// The LLM's raw answers, when an LLM was used (for the store, never for display).
+    /// The LLM requests (redacted) and raw answers, when an LLM was used (for the
+    /// store and the cache, never for display).
+    pub llm_requests: Vec<crate::llm::LlmRequest>,
     pub llm_responses: Vec<crate::llm::LlmResponse>,
 }
 
@@ -129,7 +131,7 @@ pub async fn parse_document(
             text.hidden.len()
         ));
     }
-    let (resume, parser, responses) = match llm {
+    let (resume, parser, requests, responses) = match llm {
         Some(client) => {
             let out = llm_parser::parse(client, &text.text).await;
             if let Some(why) = &out.fallback_reason {
@@ -138,9 +140,19 @@ pub async fn parse_document(
             if !out.dropped.is_empty() {
                 flags.push(format!("llm_unsupported_values: {}", out.dropped.len()));
             }
-            (out.resume, out.parser.to_owned(), out.responses)
+            (
+                out.resume,
+                out.parser.to_owned(),
+                out.requests,
+                out.responses,
+            )
         }
-        None => (heuristic::parse(&text), "heuristic".to_owned(), Vec::new()),
+        None => (
+            heuristic::parse(&text),
+            "heuristic".to_owned(),
+            Vec::new(),
+            Vec::new(),
+        ),
     };
     let v = validate(resume, as_of);
     Ok(DocumentParse {
@@ -151,6 +163,7 @@ pub async fn parse_document(
         parser,
         flags,
         warnings: v.warnings,
+        llm_requests: requests,
         llm_responses: responses,
     })
 }

@@ -22,7 +22,7 @@ use std::str::FromStr;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait, TryInsertResult,
+    QueryOrder, QuerySelect, TryInsertResult,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -31,7 +31,7 @@ use super::entity::{batches, files, storage_objects};
 use super::input::{self, IngestError, IngestLimits, Input};
 use super::sniff::ContentType;
 use crate::audit;
-use crate::db::{self, Scope, new_id, now};
+use crate::db::{new_id, now};
 use crate::error::{Error, Result};
 use crate::scoring::entity::weightage_profiles;
 use crate::tenancy::Permission;
@@ -298,16 +298,6 @@ impl Session {
     }
 }
 
-/// A read-only transaction in the session's tenant. Deferred on SQLite (unlike
-/// `Session::begin`, which takes the write lock at once): a reader that never writes
-/// cannot hit the upgrade failure that `BEGIN IMMEDIATE` exists to avoid, and it should
-/// not queue behind writers.
-async fn read_tx(s: &Session) -> Result<DatabaseTransaction> {
-    let tx = s.engine().connection().begin().await?;
-    db::set_scope(&tx, Scope::Tenant(s.tenant_id())).await?;
-    Ok(tx)
-}
-
 async fn batch_model<C: ConnectionTrait>(
     conn: &C,
     tenant: Uuid,
@@ -553,7 +543,7 @@ impl<'a> Batches<'a> {
     /// A batch of this tenant; `NotFound` for another tenant's id.
     pub async fn get(&self, batch_id: Uuid) -> Result<Batch> {
         self.s.require(Permission::BatchRead)?;
-        let tx = read_tx(self.s).await?;
+        let tx = self.s.begin_read().await?;
         let b = batch_model(&tx, self.s.tenant_id(), batch_id, false).await?;
         tx.commit().await?;
         b.try_into()
@@ -562,7 +552,7 @@ impl<'a> Batches<'a> {
     /// The tenant's batches, newest first.
     pub async fn list(&self) -> Result<Vec<Batch>> {
         self.s.require(Permission::BatchRead)?;
-        let tx = read_tx(self.s).await?;
+        let tx = self.s.begin_read().await?;
         let rows = batches::Entity::find()
             .filter(batches::Column::TenantId.eq(self.s.tenant_id()))
             .filter(batches::Column::IsDeleted.eq(false))
@@ -578,7 +568,7 @@ impl<'a> Batches<'a> {
     pub async fn files(&self, batch_id: Uuid) -> Result<Vec<BatchFile>> {
         self.s.require(Permission::BatchRead)?;
         let tenant = self.s.tenant_id();
-        let tx = read_tx(self.s).await?;
+        let tx = self.s.begin_read().await?;
         batch_model(&tx, tenant, batch_id, false).await?;
         let rows = files::Entity::find()
             .filter(files::Column::TenantId.eq(tenant))
@@ -682,7 +672,7 @@ impl<'a> Batches<'a> {
     /// Fails early, before any reading or sealing, when the batch is unknown or closed.
     /// The write transaction checks again under the lock; this only spares wasted work.
     async fn precheck(&self, batch_id: Uuid) -> Result<()> {
-        let tx = read_tx(self.s).await?;
+        let tx = self.s.begin_read().await?;
         let b = batch_model(&tx, self.s.tenant_id(), batch_id, false).await?;
         tx.commit().await?;
         ensure_open(&b)
@@ -709,7 +699,7 @@ impl<'a> Batches<'a> {
         // Cheap checks outside the write lock: an add that is already done costs one read,
         // and content the tenant already stores is not sealed and uploaded again.
         let mut blob_written = {
-            let tx = read_tx(self.s).await?;
+            let tx = self.s.begin_read().await?;
             let known = upload.existing(&tx, tenant, batch_id, name).await?;
             let live = match &upload {
                 Upload::Good { sha256, .. } => storage_object(&tx, tenant, sha256)
