@@ -204,3 +204,116 @@ mod tests {
         assert!(d.trim_end().ends_with("</resume>"));
     }
 }
+
+#[cfg(all(test, feature = "openai"))]
+mod openai_tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    /// A one-shot local HTTP server answering with `status` and `body`; returns its URL and
+    /// a handle yielding the request it received.
+    async fn serve_once(
+        status: u16,
+        body: &'static str,
+    ) -> (String, tokio::task::JoinHandle<String>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/v1", listener.local_addr().unwrap());
+        let handle = tokio::spawn(async move {
+            let (mut sock, _) = listener.accept().await.unwrap();
+            let mut buf = vec![0u8; 65536];
+            let mut got = Vec::new();
+            loop {
+                let n = sock.read(&mut buf).await.unwrap();
+                got.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&got).to_string();
+                if let Some(head_end) = text.find("\r\n\r\n") {
+                    let len = text[..head_end]
+                        .lines()
+                        .find_map(|l| {
+                            l.to_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap())
+                        })
+                        .unwrap_or(0);
+                    if got.len() >= head_end + 4 + len {
+                        break;
+                    }
+                }
+                if n == 0 {
+                    break;
+                }
+            }
+            let resp = format!(
+                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            sock.write_all(resp.as_bytes()).await.unwrap();
+            String::from_utf8_lossy(&got).to_string()
+        });
+        (url, handle)
+    }
+
+    fn req() -> LlmRequest {
+        LlmRequest {
+            purpose: "parse_resume".into(),
+            messages: vec![LlmMessage {
+                role: "user".into(),
+                content: "hi".into(),
+            }],
+            json_schema: Some(serde_json::json!({"type": "object"})),
+            temperature: 0.0,
+            max_tokens: Some(10),
+        }
+    }
+
+    #[tokio::test]
+    async fn openai_client_speaks_chat_completions() {
+        let (url, seen) = serve_once(
+            200,
+            r#"{"model":"m1","choices":[{"message":{"role":"assistant","content":"{\"work\":[]}"}}],"usage":{"prompt_tokens":7,"completion_tokens":3}}"#,
+        )
+        .await;
+        let c = OpenAiClient::new(url, "m1", Some("sk-test".into()));
+        let r = c.complete(&req()).await.unwrap();
+        assert_eq!(r.text, r#"{"work":[]}"#);
+        assert_eq!(
+            r.usage,
+            Some(LlmUsage {
+                prompt_tokens: 7,
+                completion_tokens: 3
+            })
+        );
+        let raw = seen.await.unwrap();
+        assert!(raw.starts_with("POST /v1/chat/completions"), "{raw}");
+        assert!(raw.to_lowercase().contains("authorization: bearer sk-test"));
+        assert!(
+            raw.contains(r#""response_format":{"type":"json_object"}"#),
+            "{raw}"
+        );
+    }
+
+    #[tokio::test]
+    async fn openai_errors_are_classified() {
+        let (url, _) = serve_once(503, r#"{"error":"overloaded"}"#).await;
+        let e = OpenAiClient::new(url, "m", None)
+            .complete(&req())
+            .await
+            .unwrap_err();
+        assert!(matches!(e, LlmError::Transient(_)), "{e}");
+        let (url, _) = serve_once(401, r#"{"error":"bad key"}"#).await;
+        let e = OpenAiClient::new(url, "m", None)
+            .complete(&req())
+            .await
+            .unwrap_err();
+        assert!(matches!(e, LlmError::Permanent(_)), "{e}");
+        let e = OpenAiClient::new("http://127.0.0.1:1/v1", "m", None)
+            .complete(&req())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, LlmError::Transient(_)),
+            "connection refused is transient: {e}"
+        );
+    }
+}

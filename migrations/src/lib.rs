@@ -19,6 +19,7 @@ mod m20261124_000006_candidates;
 mod m20261124_000007_scoring;
 mod m20261124_000008_results;
 mod m20261124_000009_audit;
+mod m20261124_000010_resume_llm_pointer;
 pub mod pg;
 
 use ddl::Table;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000007_scoring::Migration),
             Box::new(m20261124_000008_results::Migration),
             Box::new(m20261124_000009_audit::Migration),
+            Box::new(m20261124_000010_resume_llm_pointer::Migration),
         ]
     }
 

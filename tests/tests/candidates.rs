@@ -241,3 +241,88 @@ both_backends!(
     broken_documents_are_typed_errors,
     broken_documents_are_typed_errors
 );
+
+/// A host model scripted to answer once with malformed JSON, then well.
+struct Scripted {
+    answers: std::sync::Mutex<Vec<String>>,
+    sent: std::sync::Mutex<Vec<String>>,
+}
+
+#[async_trait::async_trait]
+impl resumeflow::LlmClient for Scripted {
+    async fn complete(
+        &self,
+        req: &resumeflow::LlmRequest,
+    ) -> Result<resumeflow::LlmResponse, resumeflow::LlmError> {
+        self.sent
+            .lock()
+            .unwrap()
+            .push(serde_json::to_string(req).unwrap());
+        let text = self.answers.lock().unwrap().remove(0);
+        Ok(resumeflow::LlmResponse {
+            text,
+            usage: None,
+            model: Some("scripted".into()),
+        })
+    }
+    fn model(&self) -> String {
+        "scripted".into()
+    }
+}
+
+async fn llm_parse_is_stored_sealed(db: &TestDb) {
+    let engine = db.engine().await;
+    let s = tenant(&engine, "hooli").await;
+    let object = upload(&s, cv().into_bytes()).await;
+    let good = serde_json::json!({
+        "basics": {"name": "[NAME]", "email": "[EMAIL_1]"},
+        "work": [
+            {"name": "Atlantic Freight Ltd", "position": "Senior Data Engineer", "startDate": "2019-01"},
+            {"name": "Invented Corp", "position": "CEO", "startDate": "2010-01", "endDate": "2012-01"}
+        ],
+        "skills": [{"name": "Python"}]
+    })
+    .to_string();
+    let client = Scripted {
+        answers: std::sync::Mutex::new(vec!["not json".into(), good]),
+        sent: Default::default(),
+    };
+    let c = s
+        .candidates()
+        .parse_object(object, Some(&client))
+        .await
+        .unwrap();
+    assert_eq!(c.parser.as_deref(), Some("llm"));
+    assert_eq!(c.experiences.len(), 1, "the invented employer is dropped");
+    assert_eq!(
+        c.contacts.unwrap().email.as_deref(),
+        Some(EMAIL),
+        "contacts filled back locally"
+    );
+    assert!(
+        c.flags
+            .iter()
+            .any(|f| f.starts_with("llm_unsupported_values")),
+        "{:?}",
+        c.flags
+    );
+    let sent = client.sent.lock().unwrap().join("\n");
+    assert_eq!(
+        client.sent.lock().unwrap().len(),
+        2,
+        "one retry after the malformed answer"
+    );
+    for secret in [EMAIL, PHONE, NAME] {
+        assert!(!sent.contains(secret), "{secret} reached the LLM");
+    }
+    // The exchange is in the store under the pointer, sealed.
+    let c = engine.connection();
+    let path = strings(c, "SELECT llm_response_path FROM resumes").await;
+    assert!(path[0].contains("/llm/"), "{path:?}");
+    let on_disk = std::fs::read(db.store_dir().join(&path[0])).unwrap();
+    assert!(
+        !on_disk.windows(12).any(|w| w == b"Invented Cor"),
+        "the LLM answer is sealed"
+    );
+}
+both_backends!(llm_parse_is_stored_sealed, llm_parse_is_stored_sealed);

@@ -142,16 +142,24 @@ pub(crate) async fn store_parse(
     let json = serde_json::to_vec(&parse.resume.to_json_resume())
         .map_err(|e| Error::invalid(e.to_string()))?;
     engine.put_sealed(tenant, &json_key, json).await?;
-    for (req, resp) in parse.llm_requests.iter().zip(&parse.llm_responses) {
-        let body = serde_json::to_vec(&serde_json::json!({"request": req, "response": resp}))
-            .map_err(|e| Error::invalid(e.to_string()))?;
-        let hash = hex::encode(Sha256::digest(
-            serde_json::to_vec(req).map_err(|e| Error::invalid(e.to_string()))?,
-        ));
-        engine
-            .put_sealed(tenant, &format!("t/{tenant}/llm/{hash}.json"), body)
-            .await?;
-    }
+    // The LLM exchange: every request (redacted) with its raw answer, under the hash of
+    // the first request, which is what a later identical parse would send again.
+    let llm_key = match parse.llm_requests.first() {
+        Some(first) => {
+            let exchange: Vec<_> = parse
+                .llm_requests
+                .iter()
+                .zip(&parse.llm_responses)
+                .map(|(req, resp)| serde_json::json!({"request": req, "response": resp}))
+                .collect();
+            let body = serde_json::to_vec(&exchange).map_err(|e| Error::invalid(e.to_string()))?;
+            let first = serde_json::to_vec(first).map_err(|e| Error::invalid(e.to_string()))?;
+            let key = format!("t/{tenant}/llm/{}.json", hex::encode(Sha256::digest(first)));
+            engine.put_sealed(tenant, &key, body).await?;
+            Some(key)
+        }
+        None => None,
+    };
     let tx = engine.begin(crate::db::Scope::Tenant(tenant)).await?;
     let t = now();
     // Parsed once per content: a concurrent parse of the same object keeps the first row.
@@ -169,6 +177,7 @@ pub(crate) async fn store_parse(
         updated_at: Set(t),
         is_deleted: Set(false),
         deleted_at: Set(None),
+        llm_response_path: Set(llm_key),
     })
     .on_conflict(
         OnConflict::columns([resumes::Column::TenantId, resumes::Column::StorageObjectId])

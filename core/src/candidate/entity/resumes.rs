@@ -22,6 +22,8 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     pub is_deleted: bool,
     pub deleted_at: Option<DateTimeUtc>,
+    /// Added by m20261124_000010: the sealed LLM exchange the resume was parsed from.
+    pub llm_response_path: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
