@@ -169,6 +169,20 @@ impl ArtifactStore {
         Ok(())
     }
 
+    /// Writes `value` as JSON under `key` (replacing it).
+    pub async fn put_json<T: serde::Serialize>(&self, key: &str, value: &T) -> Result<()> {
+        let bytes = serde_json::to_vec(value)
+            .map_err(|e| Error::invalid(format!("cannot serialise {key}: {e}")))?;
+        self.put(key, bytes.into()).await
+    }
+
+    /// Reads the JSON artifact at `key`.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<T> {
+        let bytes = self.get(key).await?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| Error::Storage(format!("artifact {key} is not the expected JSON: {e}")))
+    }
+
     pub async fn get(&self, key: &str) -> Result<Bytes> {
         match self.os.get(&self.full(key)).await {
             Ok(r) => r.bytes().await.map_err(storage),
