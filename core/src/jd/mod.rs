@@ -6,6 +6,7 @@
 //! details, so it is sealed with the tenant's key in the object store, at
 //! `t/{tenant}/jd/{jd}/v{version}.md`, and the database holds only that key.
 
+pub mod criteria;
 pub mod entity;
 
 use sea_orm::{
