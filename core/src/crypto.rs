@@ -291,28 +291,29 @@ impl KeyCache {
         }
     }
 
-    pub(crate) async fn current(&self, tenant: Uuid) -> Result<DataKey> {
-        if let Some(k) = self.current.lock().expect("key cache").get(&tenant) {
+    /// The cached key of `tenant` in `cache`, fetched with `fetch` on a miss.
+    async fn cached<F>(
+        cache: &Mutex<HashMap<Uuid, DataKey>>,
+        tenant: Uuid,
+        fetch: F,
+    ) -> Result<DataKey>
+    where
+        F: std::future::Future<Output = Result<DataKey>>,
+    {
+        if let Some(k) = cache.lock().expect("key cache").get(&tenant) {
             return Ok(k.clone());
         }
-        let k = self.provider.current_key(tenant).await?;
-        self.current
-            .lock()
-            .expect("key cache")
-            .insert(tenant, k.clone());
+        let k = fetch.await?;
+        cache.lock().expect("key cache").insert(tenant, k.clone());
         Ok(k)
     }
 
+    pub(crate) async fn current(&self, tenant: Uuid) -> Result<DataKey> {
+        Self::cached(&self.current, tenant, self.provider.current_key(tenant)).await
+    }
+
     pub(crate) async fn index(&self, tenant: Uuid) -> Result<DataKey> {
-        if let Some(k) = self.index.lock().expect("key cache").get(&tenant) {
-            return Ok(k.clone());
-        }
-        let k = self.provider.index_key(tenant).await?;
-        self.index
-            .lock()
-            .expect("key cache")
-            .insert(tenant, k.clone());
-        Ok(k)
+        Self::cached(&self.index, tenant, self.provider.index_key(tenant)).await
     }
 
     pub(crate) async fn seal(&self, aad: Aad<'_>, plaintext: &[u8]) -> Result<Vec<u8>> {

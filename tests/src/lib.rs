@@ -141,6 +141,26 @@ impl TestDb {
     }
 }
 
+/// Creates tenant `slug` (named `SLUG`) with an owner `owner@{slug}.test`, and opens the
+/// owner's session.
+pub async fn owner_session(engine: &Engine, slug: &str) -> resumeflow::Session {
+    let t = engine
+        .tenants()
+        .create(resumeflow::NewTenant {
+            name: slug.to_uppercase(),
+            slug: slug.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let owner = engine
+        .tenants()
+        .add_owner(t.tenant_id, &format!("owner@{slug}.test"), None)
+        .await
+        .unwrap();
+    engine.session(t.tenant_id, owner.user_id).await.unwrap()
+}
+
 /// Runs a raw query and returns the first column of every row as text.
 pub async fn strings<C: ConnectionTrait>(conn: &C, sql: &str) -> Vec<String> {
     conn.query_all_raw(Statement::from_string(

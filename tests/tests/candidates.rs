@@ -1,8 +1,8 @@
 //! Parsed candidates in the database: parsed once per content, contact details encrypted
 //! and shown only to those allowed, every read audited, nothing in plaintext anywhere.
 
-use resumeflow::{Engine, Error, NewBatch, NewJobDescription, NewTenant, NewUser, Role, Session};
-use resumeflow_tests::{Backend, TestDb, both_backends, count, strings};
+use resumeflow::{Error, NewBatch, NewJobDescription, NewUser, Role, Session};
+use resumeflow_tests::{Backend, TestDb, both_backends, count, owner_session, strings};
 use uuid::Uuid;
 
 const EMAIL: &str = "zq.planted.7f3a@example.org";
@@ -16,24 +16,6 @@ fn cv() -> String {
          - Built pipelines in Python and Kubernetes\n\nData Analyst, Harbour Bank\n03/2015 - 12/2018\n\n\
          Education\nBachelor of Science in Computer Science\nUniversity of Porto\n2011 - 2014\n\nSkills\nPython, k8s, Postgres, SQL\n"
     )
-}
-
-async fn tenant(engine: &Engine, slug: &str) -> Session {
-    let t = engine
-        .tenants()
-        .create(NewTenant {
-            name: slug.into(),
-            slug: slug.into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let o = engine
-        .tenants()
-        .add_owner(t.tenant_id, &format!("owner@{slug}.test"), None)
-        .await
-        .unwrap();
-    engine.session(t.tenant_id, o.user_id).await.unwrap()
 }
 
 async fn upload(s: &Session, bytes: Vec<u8>) -> Uuid {
@@ -65,7 +47,7 @@ async fn upload(s: &Session, bytes: Vec<u8>) -> Uuid {
 
 async fn parsed_once_and_private(db: &TestDb) {
     let engine = db.engine().await;
-    let owner = tenant(&engine, "acme").await;
+    let owner = owner_session(&engine, "acme").await;
     let object = upload(&owner, cv().into_bytes()).await;
     let c = owner.candidates().parse_object(object, None).await.unwrap();
     assert_eq!(c.status, "validated");
@@ -151,7 +133,7 @@ async fn parsed_once_and_private(db: &TestDb) {
     );
     assert!(log.iter().any(|e| e.action == "resume.lookup"));
     // Another tenant can neither read nor parse it.
-    let other = tenant(&engine, "globex").await;
+    let other = owner_session(&engine, "globex").await;
     assert!(matches!(
         other.candidates().get(c.resume_id).await,
         Err(Error::NotFound { .. })
@@ -222,7 +204,7 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 
 async fn broken_documents_are_typed_errors(db: &TestDb) {
     let engine = db.engine().await;
-    let s = tenant(&engine, "initech").await;
+    let s = owner_session(&engine, "initech").await;
     // A PDF header with nothing readable behind it: stored (it sniffs as PDF), then the
     // parse fails with a typed error and no resume row.
     let object = upload(
@@ -272,7 +254,7 @@ impl resumeflow::LlmClient for Scripted {
 
 async fn llm_parse_is_stored_sealed(db: &TestDb) {
     let engine = db.engine().await;
-    let s = tenant(&engine, "hooli").await;
+    let s = owner_session(&engine, "hooli").await;
     let object = upload(&s, cv().into_bytes()).await;
     let good = serde_json::json!({
         "basics": {"name": "[NAME]", "email": "[EMAIL_1]"},

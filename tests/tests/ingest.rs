@@ -12,8 +12,8 @@ use resumeflow::ingest::{
 use resumeflow::jd::{NewJobDescription, text_key};
 use resumeflow::queue::entity::jobs;
 use resumeflow::store::StoreOptions;
-use resumeflow::{Engine, Error, LocalKeyProvider, NewTenant, NewUser, Role, Session};
-use resumeflow_tests::{TestDb, both_backends};
+use resumeflow::{Engine, Error, LocalKeyProvider, NewUser, Role, Session};
+use resumeflow_tests::{TestDb, both_backends, owner_session};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
 
@@ -23,24 +23,6 @@ const PHONE: &str = "+351 912 345 678";
 /// A small PDF-looking resume with contact details planted in clear text.
 fn resume_pdf(tag: &str) -> Vec<u8> {
     format!("%PDF-1.4\n% Ana Lima {EMAIL} {PHONE} {tag}\n1 0 obj <<>> endobj\n%%EOF\n").into_bytes()
-}
-
-async fn tenant(engine: &Engine, slug: &str) -> Session {
-    let t = engine
-        .tenants()
-        .create(NewTenant {
-            name: slug.to_uppercase(),
-            slug: slug.into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let owner = engine
-        .tenants()
-        .add_owner(t.tenant_id, &format!("owner@{slug}.test"), None)
-        .await
-        .unwrap();
-    engine.session(t.tenant_id, owner.user_id).await.unwrap()
 }
 
 async fn jd(s: &Session) -> Uuid {
@@ -208,7 +190,7 @@ async fn dedup_scenario(engine: &Engine, s: &Session) {
 
 async fn concurrent_uploads_dedup(db: &TestDb) {
     let engine = db.engine().await;
-    let s = tenant(&engine, "alpha").await;
+    let s = owner_session(&engine, "alpha").await;
     dedup_scenario(&engine, &s).await;
     let objects_dir = db.store_dir().join(format!("t/{}/objects", s.tenant_id()));
     assert_eq!(files_under(&objects_dir).len(), 1, "one blob on disk");
@@ -220,7 +202,7 @@ both_backends!(concurrent_uploads_dedup, concurrent_uploads_dedup);
 /// ones are failed rows with error_logs entries, and submit enqueues one job per good file.
 async fn counters_exact_under_concurrency(db: &TestDb) {
     let engine = db.engine().await;
-    let s = tenant(&engine, "alpha").await;
+    let s = owner_session(&engine, "alpha").await;
     let jd_id = jd(&s).await;
     let b = batch(&s, jd_id, "forty").await;
     let mut tasks = Vec::new();
@@ -304,7 +286,7 @@ both_backends!(
 /// A directory with good, duplicate, empty, oversized, unsupported and hidden files.
 async fn add_dir_mixed_tree(db: &TestDb) {
     let engine = db.engine().await;
-    let s = tenant(&engine, "alpha").await;
+    let s = owner_session(&engine, "alpha").await;
     let jd_id = jd(&s).await;
     let b = batch(&s, jd_id, "import").await;
     let root = db.dir.as_ref().unwrap().join("inbox");
@@ -436,8 +418,8 @@ both_backends!(add_dir_mixed_tree, add_dir_mixed_tree);
 /// are two storage objects under unrelated keys.
 async fn cross_tenant_content(db: &TestDb) {
     let engine = db.engine().await;
-    let a = tenant(&engine, "alpha").await;
-    let b = tenant(&engine, "beta").await;
+    let a = owner_session(&engine, "alpha").await;
+    let b = owner_session(&engine, "beta").await;
     let a_jd = jd(&a).await;
     let a_batch = batch(&a, a_jd, "alpha batch").await;
     let bytes = resume_pdf("shared");
@@ -554,7 +536,7 @@ both_backends!(cross_tenant_content, cross_tenant_content);
 /// submit; closed batches refuse files with Conflict; permissions.
 async fn status_machine(db: &TestDb) {
     let engine = db.engine().await;
-    let s = tenant(&engine, "alpha").await;
+    let s = owner_session(&engine, "alpha").await;
     let jd_id = jd(&s).await;
 
     let b = batch(&s, jd_id, "main").await;
@@ -774,7 +756,7 @@ both_backends!(status_machine, status_machine);
 /// Job descriptions: created at version 1 with a version row, text sealed in the store.
 async fn job_descriptions(db: &TestDb) {
     let engine = db.engine().await;
-    let s = tenant(&engine, "alpha").await;
+    let s = owner_session(&engine, "alpha").await;
     let id = jd(&s).await;
     let got = s.job_descriptions().get(id).await.unwrap();
     assert_eq!(
@@ -866,7 +848,7 @@ async fn s3_dedup() {
         .await
         .unwrap();
     engine.migrate().await.unwrap();
-    let s = tenant(&engine, "alpha").await;
+    let s = owner_session(&engine, "alpha").await;
     dedup_scenario(&engine, &s).await;
     // The blob is sealed on S3 too.
     let store = engine.store().unwrap();
@@ -920,8 +902,8 @@ async fn under_row_level_security(db: &TestDb) {
         .build()
         .await
         .unwrap();
-    let a = tenant(&app, "alpha").await;
-    let b = tenant(&app, "beta").await;
+    let a = owner_session(&app, "alpha").await;
+    let b = owner_session(&app, "beta").await;
     let jd_id = jd(&a).await;
     let batch_id = batch(&a, jd_id, "rls").await;
     let bytes = resume_pdf("rls");

@@ -4,7 +4,7 @@
 use resumeflow::{
     Engine, Error, NewTenant, NewUser, Permission, Role, Session, TenantUpdate, UserUpdate,
 };
-use resumeflow_tests::{Backend, TestDb, both_backends, count, postgres_only};
+use resumeflow_tests::{Backend, TestDb, both_backends, count, owner_session, postgres_only};
 use sea_orm::{ConnectionTrait, Database};
 use uuid::Uuid;
 
@@ -15,28 +15,10 @@ struct World {
     b_user: Uuid,
 }
 
-async fn tenant(engine: &Engine, slug: &str) -> Session {
-    let t = engine
-        .tenants()
-        .create(NewTenant {
-            name: slug.to_uppercase(),
-            slug: slug.into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let owner = engine
-        .tenants()
-        .add_owner(t.tenant_id, &format!("owner@{slug}.test"), None)
-        .await
-        .unwrap();
-    engine.session(t.tenant_id, owner.user_id).await.unwrap()
-}
-
 async fn world(db: &TestDb) -> World {
     let engine = db.engine().await;
-    let a = tenant(&engine, "alpha").await;
-    let b = tenant(&engine, "beta").await;
+    let a = owner_session(&engine, "alpha").await;
+    let b = owner_session(&engine, "beta").await;
     let b_user = b
         .users()
         .create(NewUser {
@@ -161,7 +143,7 @@ fn expected(role: Role, p: Permission) -> bool {
 
 async fn permission_table(db: &TestDb) {
     let engine = db.engine().await;
-    let owner = tenant(&engine, "gamma").await;
+    let owner = owner_session(&engine, "gamma").await;
     let mut sessions = vec![(Role::Owner, owner.clone())];
     for role in [Role::Admin, Role::Recruiter, Role::Viewer] {
         let u = owner
@@ -342,7 +324,7 @@ both_backends!(permission_table, permission_table);
 
 async fn validation_and_conflicts(db: &TestDb) {
     let engine = db.engine().await;
-    let s = tenant(&engine, "delta").await;
+    let s = owner_session(&engine, "delta").await;
     let dup = engine
         .tenants()
         .create(NewTenant {
@@ -391,7 +373,7 @@ async fn validation_and_conflicts(db: &TestDb) {
         u.user_id
     );
     // The same e-mail in another tenant is another user.
-    let other = tenant(&engine, "epsilon").await;
+    let other = owner_session(&engine, "epsilon").await;
     other
         .users()
         .create(NewUser {

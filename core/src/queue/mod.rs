@@ -623,11 +623,12 @@ pub(crate) async fn rescue_expired(
     Ok(report)
 }
 
-/// Cancels queued and running jobs of a batch; running ones lose their lease.
-pub(crate) async fn cancel_batch<C: ConnectionTrait>(
+/// Cancels the queued and running jobs of `tenant` that `filter` selects; running ones
+/// lose their lease. Returns how many were cancelled.
+async fn cancel_where<C: ConnectionTrait>(
     conn: &C,
     tenant: Uuid,
-    batch: Uuid,
+    filter: sea_orm::sea_query::SimpleExpr,
 ) -> Result<u64> {
     let t = ts(now());
     let r = jobs::Entity::update_many()
@@ -639,11 +640,20 @@ pub(crate) async fn cancel_batch<C: ConnectionTrait>(
         .col_expr(jobs::Column::CompletedAt, Expr::value(t))
         .col_expr(jobs::Column::UpdatedAt, Expr::value(t))
         .filter(jobs::Column::TenantId.eq(tenant))
-        .filter(jobs::Column::BatchId.eq(batch))
+        .filter(filter)
         .filter(jobs::Column::Status.is_in([QUEUED, IN_PROGRESS]))
         .exec(conn)
         .await?;
     Ok(r.rows_affected)
+}
+
+/// Cancels queued and running jobs of a batch.
+pub(crate) async fn cancel_batch<C: ConnectionTrait>(
+    conn: &C,
+    tenant: Uuid,
+    batch: Uuid,
+) -> Result<u64> {
+    cancel_where(conn, tenant, jobs::Column::BatchId.eq(batch)).await
 }
 
 /// Cancels one job of a tenant; false if it had already finished.
@@ -652,21 +662,7 @@ pub(crate) async fn cancel_job<C: ConnectionTrait>(
     tenant: Uuid,
     job_id: Uuid,
 ) -> Result<bool> {
-    let t = ts(now());
-    let r = jobs::Entity::update_many()
-        .col_expr(jobs::Column::Status, Expr::value(CANCELLED))
-        .col_expr(
-            jobs::Column::LeaseExpiresAt,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .col_expr(jobs::Column::CompletedAt, Expr::value(t))
-        .col_expr(jobs::Column::UpdatedAt, Expr::value(t))
-        .filter(jobs::Column::TenantId.eq(tenant))
-        .filter(jobs::Column::JobId.eq(job_id))
-        .filter(jobs::Column::Status.is_in([QUEUED, IN_PROGRESS]))
-        .exec(conn)
-        .await?;
-    Ok(r.rows_affected > 0)
+    Ok(cancel_where(conn, tenant, jobs::Column::JobId.eq(job_id)).await? > 0)
 }
 
 /// Registers a worker process: a fresh id per process lifetime.
