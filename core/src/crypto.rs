@@ -168,31 +168,7 @@ impl Aad<'_> {
 
 /// Encrypts `plaintext` under `key`, bound to `aad`.
 pub fn seal(key: &DataKey, aad: Aad<'_>, plaintext: &[u8]) -> Result<Vec<u8>> {
-    let id = key.id.as_bytes();
-    if id.is_empty() || id.len() > u8::MAX as usize {
-        return Err(Error::Crypto("key id must be 1..=255 bytes".into()));
-    }
-    let cipher = Aes256Gcm::new_from_slice(&*key.key).map_err(|e| Error::Crypto(e.to_string()))?;
-    let mut nonce_bytes = [0u8; NONCE_LEN];
-    getrandom::fill(&mut nonce_bytes).map_err(|e| Error::Crypto(e.to_string()))?;
-    let nonce = Nonce::try_from(&nonce_bytes[..]).map_err(|_| Error::Crypto("nonce".into()))?;
-    let aad = aad.bytes();
-    let body = cipher
-        .encrypt(
-            &nonce,
-            Payload {
-                msg: plaintext,
-                aad: &aad,
-            },
-        )
-        .map_err(|_| Error::Crypto("encryption failed".into()))?;
-    let mut out = Vec::with_capacity(2 + id.len() + NONCE_LEN + body.len());
-    out.push(FORMAT_V1);
-    out.push(id.len() as u8);
-    out.extend_from_slice(id);
-    out.extend_from_slice(&nonce_bytes);
-    out.extend_from_slice(&body);
-    Ok(out)
+    seal_vec(key, aad, plaintext.to_vec())
 }
 
 /// Like [`seal`], but encrypts `plaintext` in its own buffer (no second copy of a large

@@ -415,51 +415,29 @@ async fn priorities_run_at_and_cancel(db: &TestDb) {
 both_backends!(priorities_run_at_and_cancel, priorities_run_at_and_cancel);
 
 async fn enqueue_is_idempotent_per_batch_file_kind(db: &TestDb) {
-    use resumeflow::ingest::entity::batches;
-    use resumeflow::jd::entity::job_descriptions;
-    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
-    let (engine, tenant) = setup(db).await;
-    let (jd, batch, now) = (Uuid::now_v7(), Uuid::now_v7(), chrono::Utc::now());
+    let engine = db.engine().await;
+    let s = resumeflow_tests::owner_session(&engine, "idem").await;
+    let tenant = s.tenant_id();
+    let jd = s
+        .job_descriptions()
+        .create(resumeflow::NewJobDescription {
+            title: "x".into(),
+            text: None,
+            parameters: serde_json::json!({}),
+        })
+        .await
+        .unwrap();
+    let batch = s
+        .batches()
+        .create(resumeflow::NewBatch {
+            jd_id: jd.jd_id,
+            name: None,
+            weightage_profile_id: None,
+        })
+        .await
+        .unwrap()
+        .batch_id;
     let c = engine.connection();
-    job_descriptions::ActiveModel {
-        jd_id: Set(jd),
-        tenant_id: Set(tenant),
-        title: Set("x".into()),
-        parameters: Set(serde_json::json!({})),
-        raw_text_path: Set(None),
-        version: Set(1),
-        created_by: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        is_deleted: Set(false),
-        deleted_at: Set(None),
-    }
-    .insert(c)
-    .await
-    .unwrap();
-    batches::ActiveModel {
-        batch_id: Set(batch),
-        tenant_id: Set(tenant),
-        jd_id: Set(jd),
-        jd_version: Set(1),
-        name: Set(None),
-        weightage_profile_id: Set(None),
-        weightage_profile: Set(None),
-        status: Set("created".into()),
-        total_files: Set(0),
-        processed_files: Set(0),
-        failed_files: Set(0),
-        created_by: Set(None),
-        submitted_at: Set(None),
-        completed_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        is_deleted: Set(false),
-        deleted_at: Set(None),
-    }
-    .insert(c)
-    .await
-    .unwrap();
     let file = Uuid::now_v7();
     let job = NewJob {
         batch_id: Some(batch),
