@@ -1,10 +1,8 @@
 //! The Node addon of the package `resumeflow`. Thin for now: the version and `migrate`,
 //! as Promises on napi's tokio runtime.
 
-use std::sync::Arc;
-
 use napi_derive::napi;
-use resumeflow::{Engine, LocalKeyProvider};
+use resumeflow::Engine;
 
 /// The version of the native addon.
 #[napi]
@@ -15,14 +13,7 @@ pub fn version() -> String {
 /// Applies every pending resumeflow migration to `databaseUrl` (postgres:// or sqlite://).
 #[napi]
 pub async fn migrate(database_url: String) -> napi::Result<()> {
-    let run = async {
-        let engine = Engine::builder()
-            .database_url(database_url)
-            .keys(Arc::new(LocalKeyProvider::random()))
-            .build()
-            .await?;
-        engine.migrate().await
-    };
-    run.await
+    Engine::migrate_url(&database_url)
+        .await
         .map_err(|e| napi::Error::new(napi::Status::GenericFailure, format!("{}: {e}", e.code())))
 }

@@ -3,11 +3,11 @@
 //! Thin for now: the version and `migrate`. Every call that waits on I/O releases the GIL
 //! and runs on one lazily created tokio runtime.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
-use resumeflow::{Engine, LocalKeyProvider};
+use resumeflow::Engine;
 
 fn runtime() -> &'static tokio::runtime::Runtime {
     static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
@@ -23,17 +23,8 @@ fn runtime() -> &'static tokio::runtime::Runtime {
 /// Applies every pending resumeflow migration to `database_url` (postgres:// or sqlite://).
 #[pyfunction]
 fn migrate(py: Python<'_>, database_url: String) -> PyResult<()> {
-    py.detach(|| {
-        runtime().block_on(async {
-            let engine = Engine::builder()
-                .database_url(database_url)
-                .keys(Arc::new(LocalKeyProvider::random()))
-                .build()
-                .await?;
-            engine.migrate().await
-        })
-    })
-    .map_err(|e| PyRuntimeError::new_err(format!("{} ({})", e, e.code())))
+    py.detach(|| runtime().block_on(Engine::migrate_url(&database_url)))
+        .map_err(|e| PyRuntimeError::new_err(format!("{} ({})", e, e.code())))
 }
 
 #[pymodule]

@@ -165,6 +165,18 @@ impl Engine {
         EngineBuilder::default()
     }
 
+    /// Connects to `database_url` and applies every pending migration: for tools and
+    /// bindings that only set up a schema (no key is needed to create tables).
+    pub async fn migrate_url(database_url: &str) -> Result<()> {
+        Engine::builder()
+            .database_url(database_url)
+            .keys(Arc::new(crate::LocalKeyProvider::random()))
+            .build()
+            .await?
+            .migrate()
+            .await
+    }
+
     /// The underlying connection, for hosts that run their own queries beside resumeflow.
     pub fn connection(&self) -> &DatabaseConnection {
         &self.inner.db

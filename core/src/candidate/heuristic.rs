@@ -277,17 +277,9 @@ pub fn parse_text(text: &str) -> ParsedResume {
                 .flat_map(|s| s.lines.iter()),
         )
         .collect();
-    // Places named in work or education entries are not where the person lives.
-    let outside_entries: Vec<&Line> = header
-        .iter()
-        .chain(
-            sections
-                .iter()
-                .filter(|s| matches!(s.kind, SectionKind::Contact | SectionKind::Summary))
-                .flat_map(|s| s.lines.iter()),
-        )
-        .collect();
-    r.basics = basics(&header, &contact_lines, &all, &outside_entries, text);
+    // Places named in work or education entries are not where the person lives, so the
+    // location search looks at the contact lines only.
+    r.basics = basics(&header, &contact_lines, &all, &contact_lines, text);
     for sec in &sections {
         match sec.kind {
             SectionKind::Work => r.work.extend(parse_work(&sec.lines)),

@@ -357,9 +357,9 @@ async fn insert_rows<C: ConnectionTrait>(
     if let Some(city) = &b.location.city {
         contacts.push(("location", city.clone(), None));
     }
+    let key = engine.keys().current(tenant).await?;
     for (kind, value, index) in contacts {
         let id = new_id();
-        let key = engine.keys().current(tenant).await?;
         let ciphertext = crate::crypto::seal(&key, contact_aad(tenant, id), value.as_bytes())?;
         resume_contacts::Entity::insert(resume_contacts::ActiveModel {
             contact_id: Set(id),
