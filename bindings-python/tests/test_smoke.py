@@ -1,7 +1,8 @@
 """The thin Python binding: it imports, is typed, and migrates real databases."""
 
 import os
-import sqlite3
+import subprocess
+import sys
 import uuid
 
 import pytest
@@ -16,7 +17,12 @@ def test_version_matches_package():
 def test_migrate_sqlite(tmp_path):
     path = tmp_path / "rf.db"
     resumeflow.migrate(f"sqlite://{path}?mode=rwc")
-    tables = {r[0] for r in sqlite3.connect(path).execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    # Read the schema from another process: two SQLite libraries in one process (Python's
+    # and the one linked into the native module) must never open the same file, since
+    # closing one's descriptor drops the other's POSIX locks (see "How To Corrupt An SQLite Database File").
+    script = "import sqlite3, sys; print('\\n'.join(r[0] for r in sqlite3.connect(sys.argv[1]).execute(\"SELECT name FROM sqlite_master WHERE type='table'\")))"
+    out = subprocess.run([sys.executable, "-c", script, str(path)], check=True, capture_output=True, text=True).stdout
+    tables = set(out.split())
     assert {"tenants", "users", "batches", "files", "jobs", "resume_contacts", "audit_logs"} <= tables
     # Idempotent: a second run applies nothing and does not fail.
     resumeflow.migrate(f"sqlite://{path}?mode=rwc")

@@ -168,13 +168,18 @@ impl Engine {
     /// Connects to `database_url` and applies every pending migration: for tools and
     /// bindings that only set up a schema (no key is needed to create tables).
     pub async fn migrate_url(database_url: &str) -> Result<()> {
-        Engine::builder()
+        let engine = Engine::builder()
             .database_url(database_url)
             .keys(Arc::new(crate::LocalKeyProvider::random()))
             .build()
-            .await?
-            .migrate()
-            .await
+            .await?;
+        let migrated = engine.migrate().await;
+        // Close the pool before returning, so that no connection outlives the call (a host
+        // may open the same SQLite file right after).
+        if let Ok(inner) = Arc::try_unwrap(engine.inner) {
+            inner.db.close().await?;
+        }
+        migrated
     }
 
     /// The underlying connection, for hosts that run their own queries beside resumeflow.
