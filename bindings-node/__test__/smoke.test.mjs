@@ -40,7 +40,7 @@ test('migrate postgres', async (t) => {
     await c.connect()
     const { rows } = await c.query('SELECT count(*)::int AS n FROM resumeflow_migrations')
     await c.end()
-    assert.equal(rows[0].n, 10)
+    assert.equal(rows[0].n, 11)
   } finally {
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
     await admin.end()

@@ -20,6 +20,7 @@ mod m20261124_000007_scoring;
 mod m20261124_000008_results;
 mod m20261124_000009_audit;
 mod m20261124_000010_resume_llm_pointer;
+mod m20261125_000011_employer_aliases;
 pub mod pg;
 
 use ddl::Table;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000008_results::Migration),
             Box::new(m20261124_000009_audit::Migration),
             Box::new(m20261124_000010_resume_llm_pointer::Migration),
+            Box::new(m20261125_000011_employer_aliases::Migration),
         ]
     }
 
@@ -60,6 +62,7 @@ pub fn all_tables() -> Vec<Table> {
         m20261124_000007_scoring::tables(),
         m20261124_000008_results::tables(),
         m20261124_000009_audit::tables(),
+        m20261125_000011_employer_aliases::tables(),
     ]
     .concat()
 }

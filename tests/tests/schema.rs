@@ -135,6 +135,7 @@ async fn entities_match_tables(db: &TestDb) {
         employer::entity::employer_departments::Entity,
         employer::entity::employer_roles::Entity,
         employer::entity::employer_projects::Entity,
+        employer::entity::employer_aliases::Entity,
         ingest::entity::storage_objects::Entity,
         ingest::entity::batches::Entity,
         ingest::entity::files::Entity,

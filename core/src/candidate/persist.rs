@@ -14,8 +14,8 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::entity::{
-    resume_contacts, resume_education, resume_experiences, resume_skills, resume_technologies,
-    resumes,
+    resume_contacts, resume_education, resume_experiences, resume_projects, resume_skills,
+    resume_technologies, resumes,
 };
 use super::model::ParsedResume;
 use super::taxonomy;
@@ -229,23 +229,47 @@ async fn insert_rows<C: ConnectionTrait>(
     r: &ParsedResume,
 ) -> Result<()> {
     let t = now();
-    for (i, w) in r.work.iter().enumerate() {
+    // Employers, departments, roles and projects done at a job: resolved against this
+    // tenant's employers and aliases, missing rows created in this transaction.
+    let links = crate::employer::persist::link_resume(tx, tenant, &r.work, &r.projects).await?;
+    let mut experience_ids = Vec::with_capacity(r.work.len());
+    for (i, (w, link)) in r.work.iter().zip(&links.experiences).enumerate() {
+        let experience_id = new_id();
+        experience_ids.push(experience_id);
         resume_experiences::Entity::insert(resume_experiences::ActiveModel {
-            experience_id: Set(new_id()),
+            experience_id: Set(experience_id),
             tenant_id: Set(tenant),
             resume_id: Set(resume_id),
             position: Set(i as i32),
             company_raw: Set(w.company.clone().unwrap_or_default()),
             title_raw: Set(w.position.clone().unwrap_or_default()),
-            employer_id: Set(None),
-            department_id: Set(None),
-            employer_role_id: Set(None),
+            employer_id: Set(link.employer_id),
+            department_id: Set(link.department_id),
+            employer_role_id: Set(link.employer_role_id),
             location: Set(w.location.clone()),
             start_date: Set(w.start.map(|d| d.to_string())),
             end_date: Set(w.end.map(|d| d.to_string())),
             is_current: Set(w.start.is_some() && w.end.is_none()),
             summary: Set(w.summary.clone()),
             highlights: Set(serde_json::json!(w.highlights)),
+            created_at: Set(t),
+        })
+        .exec_without_returning(tx)
+        .await?;
+    }
+    for (p, link) in r.projects.iter().zip(&links.projects) {
+        resume_projects::Entity::insert(resume_projects::ActiveModel {
+            project_id: Set(new_id()),
+            tenant_id: Set(tenant),
+            resume_id: Set(resume_id),
+            experience_id: Set(link.map(|l| experience_ids[l.work_index])),
+            employer_project_id: Set(link.map(|l| l.employer_project_id)),
+            name: Set(p.name.clone()),
+            description: Set(p.description.clone()),
+            keywords: Set(serde_json::json!(p.keywords)),
+            url: Set(None),
+            start_date: Set(p.start.map(|d| d.to_string())),
+            end_date: Set(p.end.map(|d| d.to_string())),
             created_at: Set(t),
         })
         .exec_without_returning(tx)

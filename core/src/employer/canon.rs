@@ -474,6 +474,15 @@ fn compact(key: &str) -> String {
     key.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
+/// The key under which a name is stored and decided on: [`normalize_key`] without spaces.
+/// Two names with the same match key are the same employer for the exact stage of
+/// [`EmployerMatcher::resolve`] and for manual aliases, so the database keeps one employer
+/// (`employers.normalized_key`) and one alias decision (`employer_aliases.alias_key`) per
+/// match key.
+pub fn match_key(name: &str) -> String {
+    compact(&normalize_key(name))
+}
+
 /// The display name: NFKC (full-width letters, ligatures), whitespace collapsed, stray
 /// separators trimmed; case, accents and legal suffix kept as printed.
 pub fn display_name(raw: &str) -> String {

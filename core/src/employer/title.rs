@@ -33,6 +33,24 @@ pub enum Seniority {
 }
 
 impl Seniority {
+    /// Every level, lowest first.
+    pub const ALL: [Seniority; 9] = [
+        Seniority::Intern,
+        Seniority::Junior,
+        Seniority::Mid,
+        Seniority::Senior,
+        Seniority::Lead,
+        Seniority::Principal,
+        Seniority::Manager,
+        Seniority::Director,
+        Seniority::Executive,
+    ];
+
+    /// The level named `s` (its [`Seniority::as_str`] form).
+    pub fn parse(s: &str) -> Option<Seniority> {
+        Seniority::ALL.into_iter().find(|l| l.as_str() == s)
+    }
+
     /// The serialised name ("intern", ..., "executive").
     pub fn as_str(self) -> &'static str {
         match self {
