@@ -29,6 +29,7 @@ use crate::audit::{self, AuditEntry};
 use crate::crypto::{KeyCache, KeyProvider};
 use crate::db::{self, Scope};
 use crate::error::{Error, Result};
+use crate::llm::{GatedLlm, LlmClient, LlmPolicy};
 use crate::store::{ArtifactStore, Put, StoreOptions};
 use crate::tenancy::{
     self, Effect, NewTenant, NewUser, Permission, PermissionOverride, Role, Tenant, TenantUpdate,
@@ -45,6 +46,8 @@ pub struct EngineBuilder {
     store: Option<ArtifactStore>,
     store_url: Option<String>,
     store_options: StoreOptions,
+    llm: Option<Arc<dyn LlmClient>>,
+    llm_policy: LlmPolicy,
 }
 
 impl EngineBuilder {
@@ -82,6 +85,19 @@ impl EngineBuilder {
     /// Endpoint, region and credentials for `s3://` store URLs.
     pub fn store_options(mut self, options: StoreOptions) -> Self {
         self.store_options = options;
+        self
+    }
+
+    /// The host's model. Optional: without it job descriptions are read by the heuristic
+    /// extractor, resumes by the heuristic parser, and results carry the local score alone.
+    pub fn llm(mut self, client: Arc<dyn LlmClient>) -> Self {
+        self.llm = Some(client);
+        self
+    }
+
+    /// Concurrency, timeout and retry policy for calls to the model.
+    pub fn llm_policy(mut self, policy: LlmPolicy) -> Self {
+        self.llm_policy = policy;
         self
     }
 
@@ -127,6 +143,7 @@ impl EngineBuilder {
                 db,
                 keys: KeyCache::new(keys),
                 store,
+                llm: self.llm.map(|c| GatedLlm::new(c, self.llm_policy)),
             }),
         })
     }
@@ -136,6 +153,7 @@ struct Inner {
     db: DatabaseConnection,
     keys: KeyCache,
     store: Option<ArtifactStore>,
+    llm: Option<GatedLlm>,
 }
 
 /// The engine: cheap to clone, safe to share across tasks and threads.
@@ -233,12 +251,26 @@ impl Engine {
         })
     }
 
+    /// A read transaction in `scope`; deferred on SQLite, so it does not queue behind
+    /// writers.
+    pub(crate) async fn begin_read(&self, scope: Scope) -> Result<DatabaseTransaction> {
+        use sea_orm::TransactionTrait;
+        let tx = self.connection().begin().await?;
+        db::set_scope(&tx, scope).await?;
+        Ok(tx)
+    }
+
     pub(crate) async fn begin(&self, scope: Scope) -> Result<DatabaseTransaction> {
         db::begin(&self.inner.db, scope).await
     }
 
     pub(crate) fn keys(&self) -> &KeyCache {
         &self.inner.keys
+    }
+
+    /// The host's model behind the engine's [`LlmPolicy`], if one was given.
+    pub fn llm(&self) -> Option<&dyn LlmClient> {
+        self.inner.llm.as_ref().map(|g| g as &dyn LlmClient)
     }
 
     /// The artifact store; a `Config` error when the engine was built without one.
@@ -507,10 +539,9 @@ impl Session {
     /// A read transaction scoped to this session's tenant. On SQLite it is deferred, so
     /// reads do not queue behind writers.
     pub(crate) async fn begin_read(&self) -> Result<DatabaseTransaction> {
-        use sea_orm::TransactionTrait;
-        let tx = self.engine.connection().begin().await?;
-        db::set_scope(&tx, Scope::Tenant(self.actor.tenant_id)).await?;
-        Ok(tx)
+        self.engine
+            .begin_read(Scope::Tenant(self.actor.tenant_id))
+            .await
     }
 
     pub(crate) async fn audit<C: sea_orm::ConnectionTrait>(

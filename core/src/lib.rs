@@ -36,8 +36,15 @@ pub use ingest::{
     AddedFile, Batch, BatchFile, BatchProgress, BatchStatus, Batches, ContentType, DirEntryAdded,
     Disposition, FileStatus, IngestError, IngestLimits, NewBatch,
 };
-pub use jd::{JobDescription, JobDescriptions, NewJobDescription};
-pub use llm::{LlmClient, LlmError, LlmMessage, LlmRequest, LlmResponse, LlmUsage};
+pub use jd::{
+    Criteria, JdRequirement, JdUpdate, JdVersion, JobDescription, JobDescriptions,
+    NewJobDescription,
+};
+pub use llm::{LlmClient, LlmError, LlmMessage, LlmPolicy, LlmRequest, LlmResponse, LlmUsage};
+pub use scoring::{
+    Evidence, Knockout, Profile, Profiles, RankedResult, ScoreOutcome, ScorerWeights, Scoring,
+    WeightageProfile,
+};
 pub use store::{ArtifactStore, StoreOptions};
 pub use tenancy::{
     Effect, NewTenant, NewUser, Permission, PermissionOverride, Role, Tenant, TenantUpdate, User,

@@ -83,6 +83,185 @@ pub fn delimit_untrusted(label: &str, text: &str) -> String {
     )
 }
 
+/// How resumeflow calls the host's model: at most `concurrency` calls at once across the
+/// engine, each limited to `timeout`, and a transient failure retried up to `retries`
+/// times with exponential backoff (`backoff` doubling, capped at `max_backoff`, with
+/// jitter). Permanent failures are not retried.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LlmPolicy {
+    pub concurrency: usize,
+    pub retries: u32,
+    #[serde(with = "millis")]
+    pub backoff: std::time::Duration,
+    #[serde(with = "millis")]
+    pub max_backoff: std::time::Duration,
+    #[serde(with = "millis")]
+    pub timeout: std::time::Duration,
+}
+
+impl Default for LlmPolicy {
+    fn default() -> Self {
+        LlmPolicy {
+            concurrency: 8,
+            retries: 3,
+            backoff: std::time::Duration::from_millis(500),
+            max_backoff: std::time::Duration::from_secs(20),
+            timeout: std::time::Duration::from_secs(180),
+        }
+    }
+}
+
+mod millis {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_millis() as u64)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        Ok(Duration::from_millis(u64::deserialize(d)?))
+    }
+}
+
+/// The host's client behind [`LlmPolicy`]: a semaphore bounds concurrent calls, and
+/// transient errors and timeouts are retried with backoff. What callers inside resumeflow
+/// talk to.
+pub(crate) struct GatedLlm {
+    inner: std::sync::Arc<dyn LlmClient>,
+    permits: tokio::sync::Semaphore,
+    policy: LlmPolicy,
+}
+
+impl GatedLlm {
+    pub(crate) fn new(inner: std::sync::Arc<dyn LlmClient>, policy: LlmPolicy) -> Self {
+        GatedLlm {
+            permits: tokio::sync::Semaphore::new(policy.concurrency.max(1)),
+            inner,
+            policy,
+        }
+    }
+
+    fn delay(&self, attempt: u32) -> std::time::Duration {
+        let base = self.policy.backoff.as_secs_f64() * 2f64.powi(attempt as i32);
+        let capped = base.min(self.policy.max_backoff.as_secs_f64());
+        let jitter = 1.0 + rand::random::<f64>() * 0.25;
+        std::time::Duration::from_secs_f64(capped * jitter)
+    }
+}
+
+#[async_trait]
+impl LlmClient for GatedLlm {
+    async fn complete(&self, request: &LlmRequest) -> Result<LlmResponse, LlmError> {
+        let mut attempt = 0;
+        loop {
+            let result = {
+                let _permit = self
+                    .permits
+                    .acquire()
+                    .await
+                    .map_err(|_| LlmError::Permanent("the LLM gate is closed".into()))?;
+                match tokio::time::timeout(self.policy.timeout, self.inner.complete(request)).await
+                {
+                    Ok(r) => r,
+                    Err(_) => Err(LlmError::Transient(format!(
+                        "no answer within {:?}",
+                        self.policy.timeout
+                    ))),
+                }
+            };
+            match result {
+                Err(LlmError::Transient(why)) if attempt < self.policy.retries => {
+                    tracing::warn!(attempt, %why, "transient LLM failure; retrying");
+                    tokio::time::sleep(self.delay(attempt)).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn model(&self) -> String {
+        self.inner.model()
+    }
+}
+
+/// The cache key of a request to `model`: hex SHA-256 over the model name and the
+/// request's canonical JSON. Equal requests to the same model share an answer.
+pub fn request_hash(model: &str, request: &LlmRequest) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(model.as_bytes());
+    h.update([0u8]);
+    h.update(serde_json::to_vec(request).expect("requests serialise"));
+    hex::encode(h.finalize())
+}
+
+/// The store key of a cached answer: `t/{tenant}/llm/{hash}.json`.
+pub fn cache_key(tenant: uuid::Uuid, hash: &str) -> String {
+    format!("t/{tenant}/llm/{hash}.json")
+}
+
+/// A tenant's view of the model with a response cache in the object store: an answer is
+/// kept, sealed, under [`cache_key`], and an equal request later (a replay, a rerun, a
+/// second batch with the same resume and job) is answered from the store without a call.
+/// Only successful answers are cached; a retry after a rejected answer is a different
+/// request (it carries the rejection), so it is not served the rejected answer again.
+pub(crate) struct CachedLlm<'a> {
+    pub(crate) engine: &'a crate::Engine,
+    pub(crate) tenant: uuid::Uuid,
+    pub(crate) inner: &'a dyn LlmClient,
+    /// Calls that reached the model (not the cache).
+    pub(crate) calls: std::sync::atomic::AtomicU32,
+}
+
+impl<'a> CachedLlm<'a> {
+    pub(crate) fn new(
+        engine: &'a crate::Engine,
+        tenant: uuid::Uuid,
+        inner: &'a dyn LlmClient,
+    ) -> Self {
+        CachedLlm {
+            engine,
+            tenant,
+            inner,
+            calls: std::sync::atomic::AtomicU32::new(0),
+        }
+    }
+}
+
+#[async_trait]
+impl LlmClient for CachedLlm<'_> {
+    async fn complete(&self, request: &LlmRequest) -> Result<LlmResponse, LlmError> {
+        let key = cache_key(self.tenant, &request_hash(&self.inner.model(), request));
+        let store_err = |e: crate::Error| LlmError::Transient(format!("LLM cache: {e}"));
+        match self.engine.get_opened(self.tenant, &key).await {
+            Ok(bytes) => {
+                if let Ok(resp) = serde_json::from_slice::<LlmResponse>(&bytes) {
+                    return Ok(resp);
+                }
+                tracing::warn!(%key, "unreadable LLM cache entry; calling the model");
+            }
+            Err(crate::Error::NotFound { .. }) => {}
+            Err(e) => return Err(store_err(e)),
+        }
+        self.calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let resp = self.inner.complete(request).await?;
+        let body = serde_json::to_vec(&resp).expect("responses serialise");
+        self.engine
+            .put_sealed(self.tenant, &key, body)
+            .await
+            .map_err(store_err)?;
+        Ok(resp)
+    }
+
+    fn model(&self) -> String {
+        self.inner.model()
+    }
+}
+
 #[cfg(feature = "openai")]
 pub use openai::OpenAiClient;
 

@@ -243,3 +243,224 @@ macro_rules! postgres_only {
         }
     };
 }
+
+/// A deterministic stand-in for the host's model, for tests and benchmarks: it reads each
+/// request the way a careful model would and answers in the shape resumeflow asks for.
+///
+/// - `extract_criteria`: the heuristic extractor's criteria for the posting.
+/// - `parse_resume`: the heuristic parser's reading of the (redacted) resume.
+/// - `score_resume`: for each requirement line `ID: text`, `met` with an exact quote when
+///   the skill or keyword occurs in the resume, `missing` otherwise (experience and
+///   education are judged `partial` with a quote of the first dated line); the overall
+///   score is what the verdicts support.
+///
+/// `script` answers come first, one per call, for the purpose they name (malformed JSON,
+/// a hallucinated quote, a rejected call...). `latency` is slept on every call.
+pub struct ScriptedLlm {
+    pub latency: std::time::Duration,
+    script: std::sync::Mutex<Vec<(String, Result<String, resumeflow::LlmError>)>>,
+    calls: std::sync::Mutex<Vec<String>>,
+}
+
+impl Default for ScriptedLlm {
+    fn default() -> Self {
+        Self::new(std::time::Duration::ZERO)
+    }
+}
+
+impl ScriptedLlm {
+    pub fn new(latency: std::time::Duration) -> Self {
+        ScriptedLlm {
+            latency,
+            script: Default::default(),
+            calls: Default::default(),
+        }
+    }
+
+    /// Queues an answer for the next call with `purpose`.
+    pub fn then(self, purpose: &str, answer: Result<String, resumeflow::LlmError>) -> Self {
+        self.script
+            .lock()
+            .unwrap()
+            .push((purpose.to_owned(), answer));
+        self
+    }
+
+    /// The purposes of the calls made so far.
+    pub fn calls(&self) -> Vec<String> {
+        self.calls.lock().unwrap().clone()
+    }
+
+    pub fn calls_for(&self, purpose: &str) -> usize {
+        self.calls().iter().filter(|p| *p == purpose).count()
+    }
+
+    fn block<'a>(content: &'a str, label: &str) -> &'a str {
+        let open = format!("<{label}>\n");
+        let close = format!("\n</{label}>");
+        let start = content.find(&open).map_or(0, |i| i + open.len());
+        let end = content.rfind(&close).unwrap_or(content.len());
+        &content[start..end.max(start)]
+    }
+
+    /// The resume's own spelling of `needle` (case-insensitive, whole words), if present.
+    fn quote(text: &str, needle: &str) -> Option<String> {
+        let lower = text.to_lowercase();
+        let n = needle.trim().to_lowercase();
+        if n.is_empty() {
+            return None;
+        }
+        let mut from = 0;
+        while let Some(i) = lower[from..].find(&n) {
+            let at = from + i;
+            let end = at + n.len();
+            let before_ok = lower[..at]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !c.is_alphanumeric());
+            let after_ok = lower[end..]
+                .chars()
+                .next()
+                .is_none_or(|c| !c.is_alphanumeric());
+            if before_ok && after_ok && text.is_char_boundary(at) && text.is_char_boundary(end) {
+                return Some(text[at..end].to_owned());
+            }
+            from = end;
+        }
+        None
+    }
+
+    fn score_answer(content: &str) -> String {
+        let resume = Self::block(content, "resume");
+        let dated = resume
+            .lines()
+            .find(|l| l.chars().filter(char::is_ascii_digit).count() >= 4)
+            .map(|l| l.trim().to_owned());
+        let mut items = Vec::new();
+        let (mut got, mut total) = (0.0f64, 0.0f64);
+        for line in content.lines() {
+            let Some((id, text)) = line.split_once(": ") else {
+                continue;
+            };
+            let mut chars = id.chars();
+            let (Some(kind), true) = (chars.next(), chars.clone().count() > 0) else {
+                continue;
+            };
+            if !kind.is_ascii_uppercase() || !chars.all(|c| c.is_ascii_digit()) {
+                continue;
+            }
+            let needle = text.strip_prefix("Has the skill: ").or_else(|| {
+                text.strip_prefix("Mentions \"")
+                    .map(|t| t.split('"').next().unwrap_or(t))
+            });
+            let (verdict, quote) = match needle {
+                Some(n) => match Self::quote(resume, n) {
+                    Some(q) => ("met", Some(q)),
+                    None => ("missing", None),
+                },
+                None => match &dated {
+                    Some(q) => ("partial", Some(q.clone())),
+                    None => ("missing", None),
+                },
+            };
+            total += 1.0;
+            got += match verdict {
+                "met" => 1.0,
+                "partial" => 0.5,
+                _ => 0.0,
+            };
+            items.push(serde_json::json!({"id": id, "verdict": verdict, "quote": quote}));
+        }
+        let overall = if total > 0.0 {
+            100.0 * got / total
+        } else {
+            50.0
+        };
+        serde_json::json!({
+            "requirements": items,
+            "overall_score": (overall * 10.0).round() / 10.0,
+            "rationale": format!("{got} of {total} requirements supported by the resume."),
+        })
+        .to_string()
+    }
+}
+
+#[async_trait::async_trait]
+impl resumeflow::LlmClient for ScriptedLlm {
+    async fn complete(
+        &self,
+        request: &resumeflow::LlmRequest,
+    ) -> Result<resumeflow::LlmResponse, resumeflow::LlmError> {
+        self.calls.lock().unwrap().push(request.purpose.clone());
+        if !self.latency.is_zero() {
+            tokio::time::sleep(self.latency).await;
+        }
+        let scripted = {
+            let mut s = self.script.lock().unwrap();
+            s.iter()
+                .position(|(p, _)| *p == request.purpose)
+                .map(|i| s.remove(i).1)
+        };
+        let content = request
+            .messages
+            .iter()
+            .rev()
+            .find(|m| m.role == "user" && m.content.contains("</"))
+            .map_or("", |m| m.content.as_str());
+        let text = match scripted {
+            Some(answer) => answer?,
+            None => match request.purpose.as_str() {
+                "extract_criteria" => {
+                    serde_json::to_string(&resumeflow::jd::criteria::extract_criteria(Self::block(
+                        content,
+                        "job_posting",
+                    )))
+                    .expect("criteria serialise")
+                }
+                "parse_resume" => {
+                    resumeflow::candidate::heuristic::parse_text(Self::block(content, "resume"))
+                        .to_json_resume()
+                        .to_string()
+                }
+                "score_resume" => Self::score_answer(content),
+                other => {
+                    return Err(resumeflow::LlmError::Permanent(format!(
+                        "no script for {other}"
+                    )));
+                }
+            },
+        };
+        Ok(resumeflow::LlmResponse {
+            text,
+            usage: Some(resumeflow::LlmUsage {
+                prompt_tokens: 100,
+                completion_tokens: 50,
+            }),
+            model: Some("scripted".into()),
+        })
+    }
+
+    fn model(&self) -> String {
+        "scripted-1".into()
+    }
+}
+
+impl TestDb {
+    /// [`TestDb::engine`] with the host's model.
+    pub async fn engine_with_llm(&self, llm: Arc<dyn resumeflow::LlmClient>) -> Engine {
+        let engine = Engine::builder()
+            .database_url(&self.url)
+            .store_url(format!("file://{}", self.store_dir().display()))
+            .keys(Arc::new(LocalKeyProvider::random()))
+            .llm(llm)
+            .llm_policy(resumeflow::LlmPolicy {
+                backoff: std::time::Duration::from_millis(5),
+                ..Default::default()
+            })
+            .build()
+            .await
+            .expect("engine");
+        engine.migrate().await.expect("migrate");
+        engine
+    }
+}

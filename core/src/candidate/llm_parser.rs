@@ -142,7 +142,7 @@ fn request(redacted: &str) -> LlmRequest {
 }
 
 /// The JSON object in an answer, tolerating code fences and prose around it.
-fn json_of(text: &str) -> Result<serde_json::Value, String> {
+pub(crate) fn json_of(text: &str) -> Result<serde_json::Value, String> {
     let t = text.trim();
     let t = t
         .strip_prefix("```json")

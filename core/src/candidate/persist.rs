@@ -112,7 +112,7 @@ fn education_level(study_type: Option<&str>) -> Option<&'static str> {
     )
 }
 
-fn contact_aad(tenant: Uuid, contact: Uuid) -> Aad<'static> {
+pub(crate) fn contact_aad(tenant: Uuid, contact: Uuid) -> Aad<'static> {
     Aad {
         tenant,
         table: "resume_contacts",

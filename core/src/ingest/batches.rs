@@ -298,7 +298,7 @@ impl Session {
     }
 }
 
-async fn batch_model<C: ConnectionTrait>(
+pub(crate) async fn batch_model<C: ConnectionTrait>(
     conn: &C,
     tenant: Uuid,
     batch: Uuid,

@@ -16,6 +16,7 @@ pub mod entity;
 mod input;
 mod sniff;
 
+pub(crate) use batches::batch_model;
 pub use batches::{
     AddedFile, Batch, BatchFile, BatchProgress, BatchStatus, Batches, DirEntryAdded, Disposition,
     FileStatus, NewBatch, PROCESS_FILE,
