@@ -789,6 +789,7 @@ async fn corpus_pairwise_precision_recall(db: &TestDb) {
     merged.report("one merge", s.employers().list().await.unwrap().len());
 
     assert!(cold.precision() >= 0.95, "precision {}", cold.precision());
+    assert!(cold.recall() >= 0.95, "recall {}", cold.recall());
     assert!(
         merged.precision() >= 0.95,
         "precision {}",
