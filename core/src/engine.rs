@@ -437,6 +437,23 @@ impl TenantAdmin<'_> {
         Ok(t)
     }
 
+    /// The tenant with `slug`, if any (active or not).
+    pub async fn find_by_slug(&self, slug: &str) -> Result<Option<Tenant>> {
+        Ok(self.list(true).await?.into_iter().find(|t| t.slug == slug))
+    }
+
+    /// A user of a tenant by e-mail (through its blind index): how a host finds the
+    /// owner it made with [`TenantAdmin::add_owner`] to open a session.
+    pub async fn find_user(&self, tenant_id: Uuid, email: &str) -> Result<Option<User>> {
+        let tx = self.engine.begin(Scope::Tenant(tenant_id)).await?;
+        let m = tenancy::find_user_by_email(&tx, self.engine.keys(), tenant_id, email).await?;
+        tx.commit().await?;
+        match m {
+            Some(m) => Ok(Some(tenancy::to_user(self.engine.keys(), m).await?)),
+            None => Ok(None),
+        }
+    }
+
     pub async fn list(&self, include_inactive: bool) -> Result<Vec<Tenant>> {
         let tx = self.engine.begin(Scope::System).await?;
         let t = tenancy::list_tenants(&tx, include_inactive).await?;

@@ -41,6 +41,8 @@ pub use jd::{
     NewJobDescription,
 };
 pub use llm::{LlmClient, LlmError, LlmMessage, LlmPolicy, LlmRequest, LlmResponse, LlmUsage};
+pub use pipeline::{JobReplay, JobSteps, Pipeline, STEPS};
+pub use queue::{WorkerConfig, WorkerStats};
 pub use scoring::{
     Evidence, Knockout, Profile, Profiles, RankedResult, ScoreOutcome, ScorerWeights, Scoring,
     WeightageProfile,

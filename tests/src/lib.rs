@@ -258,6 +258,8 @@ macro_rules! postgres_only {
 /// a hallucinated quote, a rejected call...). `latency` is slept on every call.
 pub struct ScriptedLlm {
     pub latency: std::time::Duration,
+    /// When set, only calls with this purpose wait `latency`.
+    pub slow_purpose: Option<String>,
     script: std::sync::Mutex<Vec<(String, Result<String, resumeflow::LlmError>)>>,
     calls: std::sync::Mutex<Vec<String>>,
 }
@@ -272,6 +274,7 @@ impl ScriptedLlm {
     pub fn new(latency: std::time::Duration) -> Self {
         ScriptedLlm {
             latency,
+            slow_purpose: None,
             script: Default::default(),
             calls: Default::default(),
         }
@@ -283,6 +286,12 @@ impl ScriptedLlm {
             .lock()
             .unwrap()
             .push((purpose.to_owned(), answer));
+        self
+    }
+
+    /// Only calls with `purpose` wait the latency.
+    pub fn slow_only_for(mut self, purpose: &str) -> Self {
+        self.slow_purpose = Some(purpose.to_owned());
         self
     }
 
@@ -392,7 +401,11 @@ impl resumeflow::LlmClient for ScriptedLlm {
         request: &resumeflow::LlmRequest,
     ) -> Result<resumeflow::LlmResponse, resumeflow::LlmError> {
         self.calls.lock().unwrap().push(request.purpose.clone());
-        if !self.latency.is_zero() {
+        let slow = self
+            .slow_purpose
+            .as_ref()
+            .is_none_or(|p| *p == request.purpose);
+        if slow && !self.latency.is_zero() {
             tokio::time::sleep(self.latency).await;
         }
         let scripted = {

@@ -763,7 +763,9 @@ async fn job_descriptions(db: &TestDb) {
         (got.title.as_str(), got.version, got.has_text),
         ("Rust engineer", 1, true)
     );
-    assert_eq!(got.parameters, serde_json::json!({"skills": ["rust"]}));
+    // Explicit parameters are kept as given, under the effective criteria read from the text.
+    assert_eq!(got.parameters["explicit"], serde_json::json!({"skills": ["rust"]}));
+    assert_eq!(got.parameters["source"], "heuristic");
     assert_eq!(
         s.job_descriptions().text(id).await.unwrap().as_deref(),
         Some(format!("We hire. Contact {EMAIL} or {PHONE}.").as_str())
@@ -780,7 +782,8 @@ async fn job_descriptions(db: &TestDb) {
         })
         .await
         .unwrap();
-    assert_eq!(bare.parameters, serde_json::json!({}));
+    assert_eq!(bare.parameters["explicit"], serde_json::json!({}));
+    assert_eq!(bare.criteria(), resumeflow::Criteria::default());
     assert_eq!(s.job_descriptions().text(bare.jd_id).await.unwrap(), None);
     let listed: Vec<Uuid> = s
         .job_descriptions()

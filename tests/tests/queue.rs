@@ -71,7 +71,7 @@ async fn eight_workers_drain_2000_exactly_once(db: &TestDb) {
     };
     let mut handles = Vec::new();
     for _ in 0..8 {
-        let w = engine.worker(cfg.clone(), recorder.clone());
+        let w = engine.worker_with(cfg.clone(), recorder.clone());
         handles.push(tokio::spawn(
             async move { w.run_until_idle().await.unwrap() },
         ));
@@ -357,7 +357,7 @@ async fn retries_back_off_then_fail(db: &TestDb) {
         ..Default::default()
     };
     let stats = engine
-        .worker(cfg, Arc::new(Flaky))
+        .worker_with(cfg, Arc::new(Flaky))
         .run_until_idle()
         .await
         .unwrap();
@@ -496,7 +496,7 @@ async fn graceful_shutdown_releases_unfinished_jobs(db: &TestDb) {
         poll_interval: Duration::from_millis(10),
         ..Default::default()
     };
-    let w = engine.worker(cfg, Arc::new(Slow));
+    let w = engine.worker_with(cfg, Arc::new(Slow));
     let stats = w
         .run(tokio::time::sleep(Duration::from_millis(300)))
         .await

@@ -1,3 +1,873 @@
-//! The pipeline's step checkpoints.
+//! The pipeline: extract → parse → validate → score, one `process_file` job per file,
+//! with a checkpoint after every step.
+//!
+//! After a step succeeds its output is sealed into the store at
+//! `t/{tenant}/jobs/{job}/{step}.json` and a `checkpoints` row is written in the same
+//! transaction that extends the job's lease, fenced by its lock token
+//! ([`JobContext::checkpoint`]). A job that runs again (after a crash, a lost lease, a
+//! retry or a replay) loads the outputs of the steps it has and starts at the first step
+//! without a checkpoint. Content the tenant already parsed (same storage object, so same
+//! sha256) is not extracted or parsed again; LLM answers are cached by request hash, and a
+//! valid AI score is reused, so a replay of `score` calls no model.
+//!
+//! When the last step is done, or a file fails for good, one transaction moves the file to
+//! `completed` or `failed` (guarded, so it counts once however often it runs), bumps the
+//! batch's counter, completes the batch when every file is done or failed, and then ranks
+//! its results. See docs/pipeline.md.
 
 pub mod entity;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Statement,
+};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::candidate::entity::resumes;
+use crate::candidate::model::{ParsedResume, YearMonth};
+use crate::candidate::validate::{DocumentParse, current_month, validate};
+use crate::db::{Scope, now};
+use crate::engine::{Engine, Session};
+use crate::error::{Error, Result};
+use crate::extract::{ExtractLimits, ExtractedText};
+use crate::ingest::entity::{batches, files, storage_objects};
+use crate::ingest::{BatchStatus, FileStatus, PROCESS_FILE};
+use crate::llm::{CachedLlm, LlmRequest, LlmResponse};
+use crate::queue::entity::jobs;
+use crate::queue::{JobContext, JobError, JobHandler, Worker, WorkerConfig};
+use crate::scoring::ScoreOutcome;
+use crate::tenancy::Permission;
+use entity::checkpoints;
+
+/// The steps, in order.
+pub const STEPS: [&str; 4] = ["extract", "parse", "validate", "score"];
+
+/// What a step sees: the job's file and batch, the engine, and the outputs of the steps
+/// before it.
+pub struct StepContext<'a> {
+    pub engine: &'a Engine,
+    pub tenant: Uuid,
+    pub batch_id: Uuid,
+    pub file_id: Uuid,
+    pub job_id: Uuid,
+    /// The month experience is counted up to.
+    pub as_of: YearMonth,
+    pub state: &'a State,
+}
+
+/// The outputs of the steps done so far.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct State {
+    pub extract: Option<Extracted>,
+    pub parse: Option<Parsed>,
+    pub validate: Option<Validated>,
+    pub score: Option<ScoreOutcome>,
+}
+
+impl State {
+    fn set(&mut self, step: &str, value: serde_json::Value) -> Result<()> {
+        let bad = |e: serde_json::Error| Error::Storage(format!("checkpoint of {step}: {e}"));
+        match step {
+            "extract" => self.extract = Some(serde_json::from_value(value).map_err(bad)?),
+            "parse" => self.parse = Some(serde_json::from_value(value).map_err(bad)?),
+            "validate" => self.validate = Some(serde_json::from_value(value).map_err(bad)?),
+            "score" => self.score = Some(serde_json::from_value(value).map_err(bad)?),
+            other => return Err(Error::invalid(format!("unknown step {other:?}"))),
+        }
+        Ok(())
+    }
+
+    fn extracted(&self) -> Result<&Extracted> {
+        self.extract
+            .as_ref()
+            .ok_or_else(|| Error::Config("the extract step has not run".into()))
+    }
+}
+
+/// The extract step's output.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Extracted {
+    pub storage_object_id: Uuid,
+    /// The tenant's resume of this content, when it was parsed before.
+    pub reused_resume: Option<Uuid>,
+    pub text: Option<ExtractedText>,
+}
+
+/// The parse step's output (empty when the content was parsed before).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Parsed {
+    /// JSON Resume.
+    pub resume: Option<serde_json::Value>,
+    pub parser: String,
+    pub flags: Vec<String>,
+    pub llm_requests: Vec<LlmRequest>,
+    pub llm_responses: Vec<LlmResponse>,
+}
+
+/// The validate step's output: the stored resume.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Validated {
+    pub resume_id: Uuid,
+    pub reused: bool,
+    pub warnings: Vec<String>,
+}
+
+/// One step of the pipeline.
+#[async_trait]
+pub trait Step: Send + Sync {
+    fn name(&self) -> &'static str;
+    /// Runs the step and returns its output (JSON, stored as its checkpoint).
+    async fn run(&self, cx: &StepContext<'_>) -> Result<serde_json::Value>;
+}
+
+fn to_json<T: Serialize>(v: &T) -> Result<serde_json::Value> {
+    serde_json::to_value(v).map_err(|e| Error::invalid(e.to_string()))
+}
+
+/// Reads the file's content, unless the tenant parsed it before.
+pub struct ExtractStep {
+    pub limits: ExtractLimits,
+}
+
+#[async_trait]
+impl Step for ExtractStep {
+    fn name(&self) -> &'static str {
+        "extract"
+    }
+
+    async fn run(&self, cx: &StepContext<'_>) -> Result<serde_json::Value> {
+        let tx = cx.engine.begin_read(Scope::Tenant(cx.tenant)).await?;
+        let file = files::Entity::find()
+            .filter(files::Column::TenantId.eq(cx.tenant))
+            .filter(files::Column::FileId.eq(cx.file_id))
+            .one(&tx)
+            .await?
+            .ok_or_else(|| Error::not_found("file", cx.file_id))?;
+        let object_id = file
+            .storage_object_id
+            .ok_or_else(|| Error::invalid("the file was rejected at upload"))?;
+        let object = storage_objects::Entity::find()
+            .filter(storage_objects::Column::TenantId.eq(cx.tenant))
+            .filter(storage_objects::Column::StorageObjectId.eq(object_id))
+            .one(&tx)
+            .await?
+            .ok_or_else(|| Error::not_found("storage object", object_id))?;
+        let existing = resumes::Entity::find()
+            .filter(resumes::Column::TenantId.eq(cx.tenant))
+            .filter(resumes::Column::StorageObjectId.eq(object_id))
+            .filter(resumes::Column::Status.is_in(["validated", "scored"]))
+            .one(&tx)
+            .await?;
+        tx.commit().await?;
+        if let Some(r) = existing {
+            return to_json(&Extracted {
+                storage_object_id: object_id,
+                reused_resume: Some(r.resume_id),
+                text: None,
+            });
+        }
+        let bytes = cx
+            .engine
+            .get_opened(cx.tenant, &object.storage_path)
+            .await?;
+        let kind = crate::extract::sniff(&bytes).ok_or_else(|| {
+            Error::invalid("unsupported file type (PDF, DOCX, DOC, RTF, HTML or text)")
+        })?;
+        let limits = self.limits.clone();
+        let text =
+            tokio::task::spawn_blocking(move || crate::extract::extract(&bytes, kind, &limits))
+                .await
+                .map_err(|e| Error::invalid(format!("extraction crashed: {e}")))??;
+        to_json(&Extracted {
+            storage_object_id: object_id,
+            reused_resume: None,
+            text: Some(text),
+        })
+    }
+}
+
+/// Reads the text into a resume: with the engine's LLM (through the cache) or heuristically.
+pub struct ParseStep;
+
+#[async_trait]
+impl Step for ParseStep {
+    fn name(&self) -> &'static str {
+        "parse"
+    }
+
+    async fn run(&self, cx: &StepContext<'_>) -> Result<serde_json::Value> {
+        let ex = cx.state.extracted()?;
+        let Some(text) = &ex.text else {
+            return to_json(&Parsed::default());
+        };
+        let mut flags = Vec::new();
+        if text.has_hidden_text() {
+            flags.push(format!(
+                "hidden_text: {} run(s) of text a reader cannot see",
+                text.hidden.len()
+            ));
+        }
+        let out = match cx.engine.llm() {
+            Some(client) => {
+                let cached = CachedLlm::new(cx.engine, cx.tenant, client);
+                let out = crate::candidate::llm_parser::parse(&cached, &text.text).await;
+                if let Some(why) = &out.fallback_reason {
+                    flags.push(format!("llm_fallback: {why}"));
+                }
+                if !out.dropped.is_empty() {
+                    flags.push(format!("llm_unsupported_values: {}", out.dropped.len()));
+                }
+                Parsed {
+                    resume: Some(out.resume.to_json_resume()),
+                    parser: out.parser.to_owned(),
+                    flags,
+                    llm_requests: out.requests,
+                    llm_responses: out.responses,
+                }
+            }
+            None => Parsed {
+                resume: Some(crate::candidate::heuristic::parse(text).to_json_resume()),
+                parser: "heuristic".into(),
+                flags,
+                ..Default::default()
+            },
+        };
+        to_json(&out)
+    }
+}
+
+/// Validates and normalises the resume and stores the candidate (once per content).
+pub struct ValidateStep;
+
+#[async_trait]
+impl Step for ValidateStep {
+    fn name(&self) -> &'static str {
+        "validate"
+    }
+
+    async fn run(&self, cx: &StepContext<'_>) -> Result<serde_json::Value> {
+        let ex = cx.state.extracted()?;
+        if let Some(id) = ex.reused_resume {
+            return to_json(&Validated {
+                resume_id: id,
+                reused: true,
+                warnings: Vec::new(),
+            });
+        }
+        let parsed = cx
+            .state
+            .parse
+            .as_ref()
+            .ok_or_else(|| Error::Config("the parse step has not run".into()))?;
+        let text = ex
+            .text
+            .clone()
+            .ok_or_else(|| Error::Config("the extract step kept no text".into()))?;
+        let resume = ParsedResume::from_json_resume(
+            parsed.resume.as_ref().unwrap_or(&serde_json::Value::Null),
+        )
+        .map_err(|e| Error::Storage(format!("parse checkpoint: {e}")))?;
+        let v = validate(resume, cx.as_of);
+        let doc = DocumentParse {
+            kind: text.kind,
+            text,
+            resume: v.resume,
+            experience_months: v.experience_months,
+            parser: parsed.parser.clone(),
+            flags: parsed.flags.clone(),
+            warnings: v.warnings.clone(),
+            llm_requests: parsed.llm_requests.clone(),
+            llm_responses: parsed.llm_responses.clone(),
+        };
+        let resume_id = crate::candidate::persist::store_parse(
+            cx.engine,
+            cx.tenant,
+            ex.storage_object_id,
+            &doc,
+        )
+        .await?;
+        to_json(&Validated {
+            resume_id,
+            reused: false,
+            warnings: v.warnings,
+        })
+    }
+}
+
+/// Scores the resume against the batch's job description and writes its result.
+pub struct ScoreStep;
+
+#[async_trait]
+impl Step for ScoreStep {
+    fn name(&self) -> &'static str {
+        "score"
+    }
+
+    async fn run(&self, cx: &StepContext<'_>) -> Result<serde_json::Value> {
+        let resume_id = cx
+            .state
+            .validate
+            .as_ref()
+            .ok_or_else(|| Error::Config("the validate step has not run".into()))?
+            .resume_id;
+        let out = crate::scoring::persist::score_resume(
+            cx.engine,
+            cx.tenant,
+            cx.batch_id,
+            resume_id,
+            cx.engine.llm(),
+            cx.as_of,
+        )
+        .await?;
+        to_json(&out)
+    }
+}
+
+/// How a file ended.
+enum Outcome<'a> {
+    Completed,
+    Failed { code: &'a str, message: &'a str },
+}
+
+/// Moves a file to its final status once, counts it, completes the batch when it was the
+/// last, and ranks a completed batch. Safe to run any number of times.
+async fn finish_file<C: ConnectionTrait>(
+    tx: &C,
+    tenant: Uuid,
+    batch_id: Uuid,
+    file_id: Uuid,
+    job_id: Option<Uuid>,
+    outcome: Outcome<'_>,
+) -> Result<()> {
+    let t = now();
+    let (status, code, message) = match outcome {
+        Outcome::Completed => (FileStatus::Completed, None, None),
+        Outcome::Failed { code, message } => (FileStatus::Failed, Some(code), Some(message)),
+    };
+    let moved = files::Entity::update_many()
+        .col_expr(files::Column::Status, Expr::value(status.as_str()))
+        .col_expr(
+            files::Column::ErrorCode,
+            Expr::value(code.map(str::to_owned)),
+        )
+        .col_expr(
+            files::Column::Error,
+            Expr::value(message.map(|m| m.chars().take(2000).collect::<String>())),
+        )
+        .col_expr(files::Column::UpdatedAt, Expr::value(t))
+        .filter(files::Column::TenantId.eq(tenant))
+        .filter(files::Column::FileId.eq(file_id))
+        .filter(
+            files::Column::Status
+                .is_in([FileStatus::Queued.as_str(), FileStatus::Processing.as_str()]),
+        )
+        .exec(tx)
+        .await?
+        .rows_affected;
+    if moved > 0 {
+        let counter = match status {
+            FileStatus::Completed => batches::Column::ProcessedFiles,
+            _ => batches::Column::FailedFiles,
+        };
+        batches::Entity::update_many()
+            .col_expr(counter, Expr::col(counter).add(1))
+            .col_expr(batches::Column::UpdatedAt, Expr::value(t))
+            .filter(batches::Column::TenantId.eq(tenant))
+            .filter(batches::Column::BatchId.eq(batch_id))
+            .exec(tx)
+            .await?;
+        if let (Some(code), Some(message)) = (code, message) {
+            crate::audit::record_error(
+                tx,
+                tenant,
+                Some(batch_id),
+                Some(file_id),
+                job_id,
+                code,
+                message,
+                serde_json::json!({}),
+            )
+            .await?;
+        }
+    }
+    batches::Entity::update_many()
+        .col_expr(
+            batches::Column::Status,
+            Expr::value(BatchStatus::Completed.as_str()),
+        )
+        .col_expr(batches::Column::CompletedAt, Expr::value(t))
+        .col_expr(batches::Column::UpdatedAt, Expr::value(t))
+        .filter(batches::Column::TenantId.eq(tenant))
+        .filter(batches::Column::BatchId.eq(batch_id))
+        .filter(batches::Column::Status.eq(BatchStatus::Processing.as_str()))
+        .filter(
+            Expr::col(batches::Column::ProcessedFiles)
+                .add(Expr::col(batches::Column::FailedFiles))
+                .eq(Expr::col(batches::Column::TotalFiles)),
+        )
+        .exec(tx)
+        .await?;
+    let batch = crate::ingest::batch_model(tx, tenant, batch_id, false).await?;
+    if batch.status == BatchStatus::Completed.as_str() {
+        crate::scoring::persist::rank_in(tx, tenant, batch_id).await?;
+    }
+    Ok(())
+}
+
+/// The pipeline as a [`JobHandler`]: what [`Engine::worker`] runs.
+pub struct Pipeline {
+    steps: Vec<Arc<dyn Step>>,
+    as_of: Option<YearMonth>,
+}
+
+impl Default for Pipeline {
+    fn default() -> Self {
+        Pipeline {
+            steps: vec![
+                Arc::new(ExtractStep {
+                    limits: ExtractLimits::default(),
+                }),
+                Arc::new(ParseStep),
+                Arc::new(ValidateStep),
+                Arc::new(ScoreStep),
+            ],
+            as_of: None,
+        }
+    }
+}
+
+impl Pipeline {
+    /// Counts experience up to `as_of` instead of the current month (for reproducible
+    /// evaluations).
+    pub fn with_as_of(mut self, as_of: YearMonth) -> Self {
+        self.as_of = Some(as_of);
+        self
+    }
+
+    async fn mark_processing(engine: &Engine, tenant: Uuid, file_id: Uuid) -> Result<()> {
+        let tx = engine.begin(Scope::Tenant(tenant)).await?;
+        files::Entity::update_many()
+            .col_expr(
+                files::Column::Status,
+                Expr::value(FileStatus::Processing.as_str()),
+            )
+            .col_expr(files::Column::UpdatedAt, Expr::value(now()))
+            .filter(files::Column::TenantId.eq(tenant))
+            .filter(files::Column::FileId.eq(file_id))
+            .filter(files::Column::Status.eq(FileStatus::Queued.as_str()))
+            .exec(&tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn finish(
+        engine: &Engine,
+        tenant: Uuid,
+        batch_id: Uuid,
+        file_id: Uuid,
+        job_id: Uuid,
+        outcome: Outcome<'_>,
+    ) -> Result<()> {
+        let tx = engine.begin(Scope::Tenant(tenant)).await?;
+        finish_file(&tx, tenant, batch_id, file_id, Some(job_id), outcome).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl JobHandler for Pipeline {
+    async fn handle(&self, ctx: &JobContext) -> std::result::Result<(), JobError> {
+        let job = ctx.job();
+        if job.kind != PROCESS_FILE {
+            return Err(JobError::Permanent(format!(
+                "the pipeline does not run {:?} jobs",
+                job.kind
+            )));
+        }
+        let (Some(batch_id), Some(file_id)) = (job.batch_id, job.file_id) else {
+            return Err(JobError::Permanent(
+                "a process_file job needs a batch and a file".into(),
+            ));
+        };
+        let engine = ctx.engine();
+        let tenant = job.tenant_id;
+        Self::mark_processing(engine, tenant, file_id).await?;
+        // The steps already done.
+        let done: Vec<checkpoints::Model> = {
+            let tx = engine.begin_read(Scope::Tenant(tenant)).await?;
+            let rows = checkpoints::Entity::find()
+                .filter(checkpoints::Column::TenantId.eq(tenant))
+                .filter(checkpoints::Column::JobId.eq(job.job_id))
+                .all(&tx)
+                .await
+                .map_err(Error::from)?;
+            tx.commit().await.map_err(Error::from)?;
+            rows
+        };
+        let mut state = State::default();
+        for step in &self.steps {
+            let name = step.name();
+            if let Some(cp) = done.iter().find(|c| c.step == name) {
+                let bytes = engine.get_opened(tenant, &cp.payload_path).await?;
+                let value: serde_json::Value = serde_json::from_slice(&bytes)
+                    .map_err(|e| Error::Storage(format!("checkpoint {name}: {e}")))?;
+                state.set(name, value)?;
+                continue;
+            }
+            let cx = StepContext {
+                engine,
+                tenant,
+                batch_id,
+                file_id,
+                job_id: job.job_id,
+                as_of: self.as_of.unwrap_or_else(current_month),
+                state: &state,
+            };
+            let value = match step.run(&cx).await {
+                Ok(v) => v,
+                Err(e) => {
+                    let err = JobError::from(e);
+                    let last = job.attempts >= job.max_attempts;
+                    return match err {
+                        JobError::Permanent(msg) => {
+                            Self::finish(
+                                engine,
+                                tenant,
+                                batch_id,
+                                file_id,
+                                job.job_id,
+                                Outcome::Failed {
+                                    code: &format!("{name}_failed"),
+                                    message: &msg,
+                                },
+                            )
+                            .await?;
+                            Ok(())
+                        }
+                        JobError::Retryable(msg) if last => {
+                            Self::finish(
+                                engine,
+                                tenant,
+                                batch_id,
+                                file_id,
+                                job.job_id,
+                                Outcome::Failed {
+                                    code: &format!("{name}_failed"),
+                                    message: &format!("{msg} (after {} attempts)", job.attempts),
+                                },
+                            )
+                            .await?;
+                            Ok(())
+                        }
+                        retry => Err(retry),
+                    };
+                }
+            };
+            let body = serde_json::to_vec(&value).map_err(|e| Error::invalid(e.to_string()))?;
+            let sha = hex::encode(Sha256::digest(&body));
+            let key = crate::store::checkpoint_key(tenant, job.job_id, name);
+            engine.put_sealed(tenant, &key, body).await?;
+            ctx.checkpoint(name, &key, &sha).await?;
+            state.set(name, value)?;
+        }
+        if ctx.lease_lost() {
+            return Err(JobError::Retryable("lease lost".into()));
+        }
+        Self::finish(
+            engine,
+            tenant,
+            batch_id,
+            file_id,
+            job.job_id,
+            Outcome::Completed,
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn on_idle(&self, engine: &Engine) -> Result<()> {
+        sweep_failed_jobs(engine).await.map(|_| ())
+    }
+}
+
+/// Files whose job failed without the pipeline marking them (a lease that expired on the
+/// last attempt) are marked failed, so their batch can complete. Returns how many.
+pub(crate) async fn sweep_failed_jobs(engine: &Engine) -> Result<usize> {
+    let db = engine.connection();
+    let backend = db.get_database_backend();
+    let tx = crate::db::begin(db, Scope::System).await?;
+    let p = if backend == DbBackend::Postgres {
+        "$1"
+    } else {
+        "?"
+    };
+    let rows = tx
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            format!(
+                "SELECT j.tenant_id, j.batch_id, j.file_id, j.job_id, j.last_error FROM jobs j \
+                 JOIN files f ON f.tenant_id = j.tenant_id AND f.file_id = j.file_id \
+                 WHERE j.kind = {p} AND j.status = 'failed' AND f.status IN ('queued', 'processing') \
+                 LIMIT 500"
+            ),
+            [PROCESS_FILE.into()],
+        ))
+        .await?;
+    tx.commit().await?;
+    let mut n = 0;
+    for r in rows {
+        let tenant: Uuid = r.try_get("", "tenant_id")?;
+        let batch: Option<Uuid> = r.try_get("", "batch_id")?;
+        let file: Option<Uuid> = r.try_get("", "file_id")?;
+        let job: Uuid = r.try_get("", "job_id")?;
+        let last: Option<String> = r.try_get("", "last_error")?;
+        let (Some(batch), Some(file)) = (batch, file) else {
+            continue;
+        };
+        let tx = engine.begin(Scope::Tenant(tenant)).await?;
+        finish_file(
+            &tx,
+            tenant,
+            batch,
+            file,
+            Some(job),
+            Outcome::Failed {
+                code: "job_failed",
+                message: last.as_deref().unwrap_or("the job failed"),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+impl Engine {
+    /// A worker running the pipeline: `run_until_idle()` for embedded use, `run(shutdown)`
+    /// for a long-lived process.
+    pub fn worker(&self, config: WorkerConfig) -> Worker {
+        self.worker_with(config, Arc::new(Pipeline::default()))
+    }
+
+    /// Requeues `job` to run again from `from_step`: the checkpoints of that step and the
+    /// later ones are dropped, earlier ones kept. Operator-level (any tenant); sessions use
+    /// [`Session::replay`].
+    pub async fn replay(&self, job_id: Uuid, from_step: &str) -> Result<JobReplay> {
+        replay(self, None, job_id, from_step).await
+    }
+}
+
+impl Session {
+    /// [`Engine::replay`] for a job of this session's tenant (`batch_write`). Audited.
+    pub async fn replay(&self, job_id: Uuid, from_step: &str) -> Result<JobReplay> {
+        self.require(Permission::BatchWrite)?;
+        let r = replay(self.engine(), Some(self.tenant_id()), job_id, from_step).await?;
+        let tx = self.begin().await?;
+        self.audit(
+            &tx,
+            "job.replay",
+            "job",
+            Some(job_id),
+            serde_json::json!({"from_step": from_step, "dropped": r.dropped_steps}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(r)
+    }
+
+    /// The pipeline jobs of a batch with the steps each has done (`batch_read`).
+    pub async fn jobs(&self, batch_id: Uuid) -> Result<Vec<JobSteps>> {
+        self.require(Permission::BatchRead)?;
+        let tenant = self.tenant_id();
+        let tx = self.begin_read().await?;
+        crate::ingest::batch_model(&tx, tenant, batch_id, false).await?;
+        let rows = jobs::Entity::find()
+            .filter(jobs::Column::TenantId.eq(tenant))
+            .filter(jobs::Column::BatchId.eq(batch_id))
+            .order_by_asc(jobs::Column::CreatedAt)
+            .all(&tx)
+            .await?;
+        let cps = checkpoints::Entity::find()
+            .filter(checkpoints::Column::TenantId.eq(tenant))
+            .filter(checkpoints::Column::JobId.is_in(rows.iter().map(|j| j.job_id)))
+            .all(&tx)
+            .await?;
+        tx.commit().await?;
+        Ok(rows
+            .into_iter()
+            .map(|j| JobSteps {
+                steps: STEPS
+                    .iter()
+                    .filter(|s| cps.iter().any(|c| c.job_id == j.job_id && c.step == **s))
+                    .map(|s| s.to_string())
+                    .collect(),
+                job_id: j.job_id,
+                file_id: j.file_id,
+                status: j.status,
+                attempts: j.attempts,
+                last_error: j.last_error,
+            })
+            .collect())
+    }
+}
+
+/// A pipeline job and the steps it has checkpointed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobSteps {
+    pub job_id: Uuid,
+    pub file_id: Option<Uuid>,
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    /// Checkpointed steps, in pipeline order.
+    pub steps: Vec<String>,
+}
+
+/// What a replay did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobReplay {
+    pub job_id: Uuid,
+    pub tenant_id: Uuid,
+    /// The checkpoints dropped (the step named and those after it).
+    pub dropped_steps: Vec<String>,
+}
+
+async fn replay(
+    engine: &Engine,
+    tenant: Option<Uuid>,
+    job_id: Uuid,
+    from_step: &str,
+) -> Result<JobReplay> {
+    let Some(from) = STEPS.iter().position(|s| *s == from_step) else {
+        return Err(Error::invalid(format!(
+            "unknown step {from_step:?}; the steps are {}",
+            STEPS.join(", ")
+        )));
+    };
+    let scope = tenant.map_or(Scope::System, Scope::Tenant);
+    let tx = engine.begin(scope).await?;
+    let mut q = jobs::Entity::find().filter(jobs::Column::JobId.eq(job_id));
+    if let Some(t) = tenant {
+        q = q.filter(jobs::Column::TenantId.eq(t));
+    }
+    let job = q
+        .one(&tx)
+        .await?
+        .ok_or_else(|| Error::not_found("job", job_id))?;
+    if job.kind != PROCESS_FILE {
+        return Err(Error::invalid(format!(
+            "job {job_id} is not a pipeline job"
+        )));
+    }
+    if job.status == "in_progress" || job.status == "queued" {
+        return Err(Error::Conflict(format!(
+            "job {job_id} is {}; replay it once it has finished",
+            job.status
+        )));
+    }
+    if job.status == "cancelled" {
+        return Err(Error::Conflict(format!("job {job_id} was cancelled")));
+    }
+    let tenant = job.tenant_id;
+    crate::db::set_scope(&tx, Scope::Tenant(tenant)).await?;
+    let dropped: Vec<String> = STEPS[from..].iter().map(|s| s.to_string()).collect();
+    let gone = checkpoints::Entity::find()
+        .filter(checkpoints::Column::TenantId.eq(tenant))
+        .filter(checkpoints::Column::JobId.eq(job_id))
+        .filter(checkpoints::Column::Step.is_in(dropped.clone()))
+        .all(&tx)
+        .await?;
+    checkpoints::Entity::delete_many()
+        .filter(checkpoints::Column::TenantId.eq(tenant))
+        .filter(checkpoints::Column::JobId.eq(job_id))
+        .filter(checkpoints::Column::Step.is_in(dropped.clone()))
+        .exec(&tx)
+        .await?;
+    let t = now();
+    jobs::Entity::update_many()
+        .col_expr(jobs::Column::Status, Expr::value("queued"))
+        .col_expr(jobs::Column::Attempts, Expr::value(0))
+        .col_expr(jobs::Column::RunAt, Expr::value(t))
+        .col_expr(jobs::Column::WorkerId, Expr::value(Option::<Uuid>::None))
+        .col_expr(jobs::Column::LockToken, Expr::value(Option::<Uuid>::None))
+        .col_expr(
+            jobs::Column::LeaseExpiresAt,
+            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+        )
+        .col_expr(jobs::Column::LastError, Expr::value(Option::<String>::None))
+        .col_expr(
+            jobs::Column::CompletedAt,
+            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+        )
+        .col_expr(jobs::Column::UpdatedAt, Expr::value(t))
+        .filter(jobs::Column::JobId.eq(job_id))
+        .filter(jobs::Column::TenantId.eq(tenant))
+        .exec(&tx)
+        .await?;
+    // The file runs again: a failed one is no longer counted as failed, and its batch is
+    // open again until it finishes.
+    if let (Some(batch_id), Some(file_id)) = (job.batch_id, job.file_id) {
+        let reopened = files::Entity::update_many()
+            .col_expr(
+                files::Column::Status,
+                Expr::value(FileStatus::Queued.as_str()),
+            )
+            .col_expr(
+                files::Column::ErrorCode,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(files::Column::Error, Expr::value(Option::<String>::None))
+            .col_expr(files::Column::UpdatedAt, Expr::value(t))
+            .filter(files::Column::TenantId.eq(tenant))
+            .filter(files::Column::FileId.eq(file_id))
+            .filter(files::Column::Status.eq(FileStatus::Failed.as_str()))
+            .filter(files::Column::StorageObjectId.is_not_null())
+            .exec(&tx)
+            .await?
+            .rows_affected;
+        if reopened > 0 {
+            batches::Entity::update_many()
+                .col_expr(
+                    batches::Column::FailedFiles,
+                    Expr::col(batches::Column::FailedFiles).sub(1),
+                )
+                .col_expr(
+                    batches::Column::Status,
+                    Expr::value(BatchStatus::Processing.as_str()),
+                )
+                .col_expr(
+                    batches::Column::CompletedAt,
+                    Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+                )
+                .col_expr(batches::Column::UpdatedAt, Expr::value(t))
+                .filter(batches::Column::TenantId.eq(tenant))
+                .filter(batches::Column::BatchId.eq(batch_id))
+                .filter(batches::Column::Status.is_in([
+                    BatchStatus::Processing.as_str(),
+                    BatchStatus::Completed.as_str(),
+                ]))
+                .exec(&tx)
+                .await?;
+        }
+    }
+    tx.commit().await?;
+    // The dropped payloads go too (their keys are rewritten by the rerun anyway).
+    if let Ok(store) = engine.store() {
+        for cp in gone {
+            store.delete(&cp.payload_path).await?;
+        }
+    }
+    Ok(JobReplay {
+        job_id,
+        tenant_id: tenant,
+        dropped_steps: dropped,
+    })
+}

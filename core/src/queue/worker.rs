@@ -88,6 +88,12 @@ impl JobContext {
 #[async_trait]
 pub trait JobHandler: Send + Sync {
     async fn handle(&self, ctx: &JobContext) -> std::result::Result<(), JobError>;
+
+    /// Called after every rescue pass and before an idle worker stops: the place to
+    /// reconcile state that a job which died on its last attempt could not update.
+    async fn on_idle(&self, _engine: &Engine) -> Result<()> {
+        Ok(())
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -172,8 +178,9 @@ pub struct Worker {
 }
 
 impl Engine {
-    /// A worker that runs `handler` for every claimed job.
-    pub fn worker(&self, config: WorkerConfig, handler: Arc<dyn JobHandler>) -> Worker {
+    /// A worker that runs `handler` for every claimed job (for hosts with job kinds of
+    /// their own; [`Engine::worker`] runs the pipeline).
+    pub fn worker_with(&self, config: WorkerConfig, handler: Arc<dyn JobHandler>) -> Worker {
         Worker {
             engine: self.clone(),
             config,
@@ -239,6 +246,7 @@ impl Worker {
                     counters
                         .rescued
                         .fetch_add((r.requeued.len() + r.failed.len()) as u64, Ordering::SeqCst);
+                    self.handler.on_idle(&self.engine).await?;
                     last_rescue = tokio::time::Instant::now();
                 }
                 if last_beat.elapsed() >= heartbeat {
@@ -276,6 +284,7 @@ impl Worker {
                     let open = c.get(super::QUEUED).copied().unwrap_or(0)
                         + c.get(super::IN_PROGRESS).copied().unwrap_or(0);
                     if open == 0 {
+                        self.handler.on_idle(&self.engine).await?;
                         return Ok(());
                     }
                     if c.get(super::QUEUED).copied().unwrap_or(0) == 0 {

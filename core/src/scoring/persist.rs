@@ -792,15 +792,26 @@ pub(crate) async fn score_resume(
 /// the order is total and stable. Returns how many results were ranked.
 pub(crate) async fn rank_batch(engine: &Engine, tenant: Uuid, batch_id: Uuid) -> Result<usize> {
     let tx = engine.begin(Scope::Tenant(tenant)).await?;
+    let n = rank_in(&tx, tenant, batch_id).await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// [`rank_batch`] inside the caller's transaction.
+pub(crate) async fn rank_in<C: ConnectionTrait>(
+    tx: &C,
+    tenant: Uuid,
+    batch_id: Uuid,
+) -> Result<usize> {
     let rows = results::Entity::find()
         .filter(results::Column::TenantId.eq(tenant))
         .filter(results::Column::BatchId.eq(batch_id))
-        .all(&tx)
+        .all(tx)
         .await?;
     let locals: std::collections::HashMap<Uuid, f64> = score_resolutions::Entity::find()
         .filter(score_resolutions::Column::TenantId.eq(tenant))
         .filter(score_resolutions::Column::BatchId.eq(batch_id))
-        .all(&tx)
+        .all(tx)
         .await?
         .into_iter()
         .map(|r| {
@@ -838,10 +849,9 @@ pub(crate) async fn rank_batch(engine: &Engine, tenant: Uuid, batch_id: Uuid) ->
             .col_expr(results::Column::UpdatedAt, Expr::value(t))
             .filter(results::Column::TenantId.eq(tenant))
             .filter(results::Column::ResultId.eq(*result_id))
-            .exec(&tx)
+            .exec(tx)
             .await?;
     }
-    tx.commit().await?;
     Ok(order.len())
 }
 
@@ -875,6 +885,8 @@ pub struct RankedResult {
     pub ai_rationale: Option<String>,
     /// The names the resume was uploaded under in this batch.
     pub file_names: Vec<String>,
+    /// The batch's files with this content.
+    pub file_ids: Vec<Uuid>,
     /// Only for sessions with `candidate_pii_read`.
     pub candidate_name: Option<String>,
 }
@@ -975,10 +987,13 @@ impl Scoring<'_> {
             .into_iter()
             .map(|r| (r.storage_object_id, r.resume_id))
             .collect();
-        let mut names: std::collections::HashMap<Uuid, Vec<String>> = Default::default();
+        let mut names: std::collections::HashMap<Uuid, Vec<(String, Uuid)>> = Default::default();
         for f in &batch_files {
             if let Some(r) = f.storage_object_id.and_then(|o| resume_of_object.get(&o)) {
-                names.entry(*r).or_default().push(f.original_name.clone());
+                names
+                    .entry(*r)
+                    .or_default()
+                    .push((f.original_name.clone(), f.file_id));
             }
         }
         let mut candidate_names: std::collections::HashMap<Uuid, String> = Default::default();
@@ -1049,7 +1064,14 @@ impl Scoring<'_> {
                     ai_rationale: comp
                         .and_then(|c| c["ai"]["rationale"].as_str())
                         .map(str::to_owned),
-                    file_names: names.remove(&r.resume_id).unwrap_or_default(),
+                    file_names: names
+                        .get(&r.resume_id)
+                        .map(|v| v.iter().map(|(n, _)| n.clone()).collect())
+                        .unwrap_or_default(),
+                    file_ids: names
+                        .remove(&r.resume_id)
+                        .map(|v| v.into_iter().map(|(_, id)| id).collect())
+                        .unwrap_or_default(),
                     candidate_name: candidate_names.remove(&r.resume_id),
                 }
             })

@@ -1,0 +1,346 @@
+//! The pipeline end to end, on SQLite and PostgreSQL: a batch of the evaluation resumes
+//! runs to ranked results; broken files fail alone; replay reruns only what was asked; a
+//! worker process killed between steps leaves a job another worker finishes from its
+//! last checkpoint, with exactly one resume, one score and one result for it.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use resumeflow::{
+    BatchStatus, Engine, Error, FileStatus, LocalKeyProvider, NewBatch, NewJobDescription, Session,
+    WorkerConfig,
+};
+use resumeflow_tests::{ScriptedLlm, TestDb, both_backends, count, owner_session, strings};
+use uuid::Uuid;
+
+fn eval_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/eval"))
+}
+
+/// The first `n` resume documents of the evaluation corpus, in name order.
+fn eval_docs(n: usize) -> Vec<PathBuf> {
+    let mut docs: Vec<PathBuf> = std::fs::read_dir(eval_dir().join("resumes"))
+        .expect("../shared/eval/resumes")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x != "json"))
+        .collect();
+    docs.sort();
+    docs.truncate(n);
+    docs
+}
+
+fn fast() -> WorkerConfig {
+    WorkerConfig {
+        concurrency: 4,
+        poll_interval: Duration::from_millis(20),
+        rescue_interval: Duration::from_millis(200),
+        ..Default::default()
+    }
+}
+
+async fn backend_jd_batch(s: &Session) -> Uuid {
+    let text = std::fs::read_to_string(eval_dir().join("jds/jd-backend-engineer.md")).unwrap();
+    let jd = s
+        .job_descriptions()
+        .create(NewJobDescription {
+            title: "Backend engineer".into(),
+            text: Some(text),
+            parameters: serde_json::Value::Null,
+        })
+        .await
+        .unwrap();
+    s.batches()
+        .create(NewBatch {
+            jd_id: jd.jd_id,
+            name: Some("eval".into()),
+            weightage_profile_id: None,
+        })
+        .await
+        .unwrap()
+        .batch_id
+}
+
+async fn a_batch_runs_to_ranked_results(db: &TestDb) {
+    let engine = db.engine().await;
+    let s = owner_session(&engine, "acme").await;
+    let b = backend_jd_batch(&s).await;
+    let docs = eval_docs(16);
+    for p in &docs {
+        s.batches().add_path(b, p).await.unwrap();
+    }
+    // A PDF that is not one, and an empty file (rejected at upload).
+    s.batches()
+        .add_bytes(
+            b,
+            "broken.pdf",
+            b"%PDF-1.7\n\x00\x01garbage that is no PDF".to_vec(),
+        )
+        .await
+        .unwrap();
+    s.batches()
+        .add_bytes(b, "empty.txt", Vec::new())
+        .await
+        .unwrap();
+    s.batches().submit(b).await.unwrap();
+    let stats = engine.worker(fast()).run_until_idle().await.unwrap();
+    assert_eq!(stats.failed, 0, "{stats:?}");
+
+    let batch = s.batches().get(b).await.unwrap();
+    assert_eq!(batch.status, BatchStatus::Completed);
+    assert_eq!(batch.total_files as usize, docs.len() + 2);
+    assert_eq!(batch.failed_files, 2);
+    assert_eq!(batch.processed_files as usize, docs.len());
+    let files = s.batches().files(b).await.unwrap();
+    let broken = files
+        .iter()
+        .find(|f| f.original_name == "broken.pdf")
+        .unwrap();
+    assert_eq!(broken.status, FileStatus::Failed);
+    assert_eq!(broken.error_code.as_deref(), Some("extract_failed"));
+    assert!(
+        files
+            .iter()
+            .filter(|f| f.original_name != "broken.pdf" && f.original_name != "empty.txt")
+            .all(|f| f.status == FileStatus::Completed)
+    );
+
+    let results = s.scoring().results(b).await.unwrap();
+    // Two documents of one person may share no content, so one result per distinct resume.
+    let resumes = count(engine.connection(), "SELECT COUNT(*) FROM resumes").await as usize;
+    assert_eq!(results.len(), resumes);
+    assert!(resumes >= docs.len() - 1);
+    let ranks: Vec<i32> = results.iter().map(|r| r.rank.unwrap()).collect();
+    assert_eq!(ranks, (1..=results.len() as i32).collect::<Vec<_>>());
+    assert!(
+        results
+            .windows(2)
+            .all(|w| w[0].final_score >= w[1].final_score)
+    );
+    assert!(
+        results
+            .iter()
+            .all(|r| !r.file_names.is_empty() && !r.reasons.is_empty())
+    );
+    let err = strings(engine.connection(), "SELECT code FROM error_logs").await;
+    assert!(err.contains(&"extract_failed".to_owned()), "{err:?}");
+    // Every job finished with all four checkpoints, except the broken file's.
+    let jobs = s.jobs(b).await.unwrap();
+    assert_eq!(jobs.len(), docs.len() + 1);
+    assert!(jobs.iter().all(|j| j.status == "completed"));
+    assert_eq!(
+        jobs.iter().filter(|j| j.steps.len() == 4).count(),
+        docs.len()
+    );
+
+    // The same content in a new batch is not parsed again: its resumes are reused.
+    let b2 = backend_jd_batch(&s).await;
+    for p in &docs[..3] {
+        s.batches().add_path(b2, p).await.unwrap();
+    }
+    s.batches().submit(b2).await.unwrap();
+    engine.worker(fast()).run_until_idle().await.unwrap();
+    assert_eq!(
+        count(engine.connection(), "SELECT COUNT(*) FROM resumes").await as usize,
+        resumes
+    );
+    assert_eq!(s.scoring().results(b2).await.unwrap().len(), 3);
+}
+both_backends!(
+    a_batch_runs_to_ranked_results,
+    a_batch_runs_to_ranked_results
+);
+
+async fn replay_reruns_only_what_was_asked(db: &TestDb) {
+    let llm = Arc::new(ScriptedLlm::default());
+    let engine = db.engine_with_llm(llm.clone()).await;
+    let s = owner_session(&engine, "acme").await;
+    let b = backend_jd_batch(&s).await;
+    for p in eval_docs(3) {
+        s.batches().add_path(b, p).await.unwrap();
+    }
+    s.batches().submit(b).await.unwrap();
+    engine.worker(fast()).run_until_idle().await.unwrap();
+    let before = s.scoring().results(b).await.unwrap();
+    assert!(before.iter().all(|r| r.ai_score.is_some()));
+    let (parses, scores) = (llm.calls_for("parse_resume"), llm.calls_for("score_resume"));
+    assert_eq!(parses, 3);
+    let job = s.jobs(b).await.unwrap()[0].clone();
+    let cp_times = |step: &'static str| {
+        let engine = engine.clone();
+        let job = job.job_id;
+        async move {
+            strings(
+                engine.connection(),
+                &format!("SELECT CAST(created_at AS TEXT) FROM checkpoints WHERE job_id = '{job}' AND step = '{step}'"),
+            )
+            .await
+        }
+    };
+    let extract_at = cp_times("extract").await;
+
+    // From score: extract, parse and validate stay; scoring runs again, from the stored AI score.
+    let r = s.replay(job.job_id, "score").await.unwrap();
+    assert_eq!(r.dropped_steps, ["score"]);
+    assert_eq!(
+        s.jobs(b).await.unwrap()[0].steps,
+        ["extract", "parse", "validate"]
+    );
+    engine.worker(fast()).run_until_idle().await.unwrap();
+    assert_eq!(s.jobs(b).await.unwrap()[0].steps.len(), 4);
+    assert_eq!(
+        cp_times("extract").await,
+        extract_at,
+        "extract did not run again"
+    );
+    assert_eq!(
+        (llm.calls_for("parse_resume"), llm.calls_for("score_resume")),
+        (parses, scores)
+    );
+
+    // From parse: the parse reruns, answered from the LLM cache: still no call.
+    s.replay(job.job_id, "parse").await.unwrap();
+    engine.worker(fast()).run_until_idle().await.unwrap();
+    assert_eq!(
+        (llm.calls_for("parse_resume"), llm.calls_for("score_resume")),
+        (parses, scores)
+    );
+    let after = s.scoring().results(b).await.unwrap();
+    assert_eq!(
+        before
+            .iter()
+            .map(|r| (r.resume_id, r.final_score))
+            .collect::<Vec<_>>(),
+        after
+            .iter()
+            .map(|r| (r.resume_id, r.final_score))
+            .collect::<Vec<_>>()
+    );
+    let conn = engine.connection();
+    assert_eq!(count(conn, "SELECT COUNT(*) FROM resumes").await, 3);
+    assert_eq!(count(conn, "SELECT COUNT(*) FROM results").await, 3);
+    assert_eq!(s.batches().get(b).await.unwrap().processed_files, 3);
+
+    // Bad requests are typed.
+    assert!(matches!(
+        s.replay(job.job_id, "render").await,
+        Err(Error::InvalidInput(_))
+    ));
+    assert!(matches!(
+        s.replay(Uuid::nil(), "score").await,
+        Err(Error::NotFound { .. })
+    ));
+    let other = owner_session(&engine, "other").await;
+    assert!(matches!(
+        other.replay(job.job_id, "score").await,
+        Err(Error::NotFound { .. })
+    ));
+}
+both_backends!(
+    replay_reruns_only_what_was_asked,
+    replay_reruns_only_what_was_asked
+);
+
+async fn a_killed_worker_is_finished_from_its_checkpoint(db: &TestDb) {
+    let key_file = db.store_dir().with_file_name("master.key");
+    let keys = Arc::new(LocalKeyProvider::from_file(&key_file).unwrap());
+    let llm = Arc::new(ScriptedLlm::default());
+    let engine = Engine::builder()
+        .database_url(&db.url)
+        .store_url(format!("file://{}", db.store_dir().display()))
+        .keys(keys)
+        .llm(llm.clone())
+        .build()
+        .await
+        .unwrap();
+    engine.migrate().await.unwrap();
+    let s = owner_session(&engine, "acme").await;
+    let b = backend_jd_batch(&s).await;
+    let doc = &eval_docs(1)[0];
+    s.batches().add_path(b, doc).await.unwrap();
+    s.batches().submit(b).await.unwrap();
+
+    // A worker process whose model answers after 30 s: it checkpoints extract, parse and
+    // validate quickly, then waits in the score step's call. It is killed there.
+    std::fs::create_dir_all(db.store_dir()).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pipeline_worker"))
+        .args([
+            db.url.clone(),
+            db.store_dir().display().to_string(),
+            key_file.display().to_string(),
+            "30000".into(),
+            "1500".into(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn the worker");
+    let conn = engine.connection();
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let steps = count(conn, "SELECT COUNT(*) FROM checkpoints").await;
+        // The score step's model call is scripted only after parse, so with extract,
+        // parse and validate checkpointed the worker is inside score.
+        if steps == 3 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the worker made no progress"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let at = strings(
+        conn,
+        "SELECT step || '@' || CAST(created_at AS TEXT) FROM checkpoints ORDER BY step",
+    )
+    .await;
+    child.kill().expect("kill the worker");
+    child.wait().unwrap();
+    assert_eq!(
+        count(
+            conn,
+            "SELECT COUNT(*) FROM jobs WHERE status = 'in_progress'"
+        )
+        .await,
+        1
+    );
+
+    // Another worker rescues the expired lease and finishes from the last checkpoint.
+    let stats = engine.worker(fast()).run_until_idle().await.unwrap();
+    assert!(stats.rescued >= 1, "{stats:?}");
+    let after = strings(
+        conn,
+        "SELECT step || '@' || CAST(created_at AS TEXT) FROM checkpoints ORDER BY step",
+    )
+    .await;
+    assert_eq!(after.len(), 4);
+    for old in &at {
+        assert!(after.contains(old), "{old} was rewritten: {after:?}");
+    }
+    // The first steps did not run again here: this process's model parsed nothing.
+    assert_eq!(llm.calls_for("parse_resume"), 0);
+    assert_eq!(llm.calls_for("score_resume"), 1);
+    for table in [
+        "resumes",
+        "local_match_scores",
+        "ai_scores",
+        "score_resolutions",
+        "results",
+    ] {
+        assert_eq!(
+            count(conn, &format!("SELECT COUNT(*) FROM {table}")).await,
+            1,
+            "{table}"
+        );
+    }
+    let batch = s.batches().get(b).await.unwrap();
+    assert_eq!(
+        (batch.status, batch.processed_files),
+        (BatchStatus::Completed, 1)
+    );
+    assert_eq!(s.scoring().results(b).await.unwrap()[0].rank, Some(1));
+}
+both_backends!(
+    a_killed_worker_is_finished_from_its_checkpoint,
+    a_killed_worker_is_finished_from_its_checkpoint
+);
