@@ -1,5 +1,7 @@
 //! `resumeflow`: the command line. Uses the library's facade only.
 
+mod screen;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -22,8 +24,78 @@ struct Cli {
     command: Command,
 }
 
+/// Where data lives: the database and the object store.
+#[derive(clap::Args, Clone, Debug)]
+struct StoreArgs {
+    /// postgres://… or sqlite://…; default: SQLite in ./.resumeflow/
+    #[arg(long, env = "RESUMEFLOW_DATABASE_URL")]
+    database_url: Option<String>,
+    /// file:///dir, s3://bucket/prefix or memory://; default: ./.resumeflow/store.
+    /// S3 settings come from RESUMEFLOW_S3_ENDPOINT, AWS_REGION, AWS_ACCESS_KEY_ID and
+    /// AWS_SECRET_ACCESS_KEY.
+    #[arg(long, env = "RESUMEFLOW_STORE")]
+    store: Option<String>,
+}
+
 #[derive(Subcommand)]
 enum Command {
+    /// Screen resume files or folders against a job description and rank them (the main
+    /// job): prints a ranked table and writes results.json and results.csv.
+    Screen {
+        /// The job description (Markdown or plain text).
+        #[arg(long)]
+        jd: PathBuf,
+        /// Explicit criteria as JSON (must_have, nice_to_have, min_years, keywords, …),
+        /// laid over what is read from the job description.
+        #[arg(long)]
+        criteria: Option<PathBuf>,
+        /// Where results.json and results.csv go.
+        #[arg(long, default_value = "resumeflow-results")]
+        out: PathBuf,
+        /// Files and folders (searched recursively; hidden entries skipped).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        llm: LlmArgs,
+        /// Jobs run at once.
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+        /// The tenant the local operator works in (created on first use).
+        #[arg(long, default_value = "local")]
+        tenant: String,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Run a long-lived pipeline worker until Ctrl-C or SIGTERM (any number of them, on
+    /// any number of machines, against one PostgreSQL and one shared store).
+    Worker {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        llm: LlmArgs,
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+        /// Seconds a claimed job is held without a heartbeat.
+        #[arg(long, default_value_t = 60)]
+        lease_secs: u64,
+    },
+    /// Batches: progress and files.
+    Batch {
+        #[command(subcommand)]
+        what: BatchCmd,
+    },
+    /// Run a pipeline job again from a step (extract, parse, validate or score): later
+    /// checkpoints are dropped and the job is queued; a worker picks it up.
+    Replay {
+        job: uuid::Uuid,
+        #[arg(long = "from", value_name = "STEP")]
+        from_step: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Parse resume files into JSON Resume documents (<name>.json in --out); no database.
     Parse {
         /// PDF, DOCX, DOC, RTF, HTML or text files.
@@ -53,6 +125,19 @@ enum Command {
         /// PostgreSQL: months of partitions to create ahead (also run by workers).
         #[arg(long, default_value_t = 3)]
         partitions_ahead: u32,
+    },
+}
+
+#[derive(Subcommand)]
+enum BatchCmd {
+    /// A batch's counters, files and jobs, as JSON.
+    Status {
+        batch: uuid::Uuid,
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The tenant the batch belongs to.
+        #[arg(long, default_value = "local")]
+        tenant: String,
     },
 }
 
@@ -280,7 +365,10 @@ async fn bench_drain(url: &str, concurrency: u32) -> anyhow::Result<()> {
         poll_interval: std::time::Duration::from_millis(5),
         ..Default::default()
     };
-    let stats = engine.worker(cfg, Arc::new(Noop)).run_until_idle().await?;
+    let stats = engine
+        .worker_with(cfg, Arc::new(Noop))
+        .run_until_idle()
+        .await?;
     println!("{}", stats.completed);
     Ok(())
 }
@@ -296,20 +384,194 @@ fn key_file() -> PathBuf {
 }
 
 async fn engine(url: &str) -> anyhow::Result<Engine> {
+    open_engine(Some(url), None, None).await
+}
+
+/// An engine on the database and store given (defaults: ./.resumeflow/), with the key
+/// file's key and the model, if any.
+async fn open_engine(
+    url: Option<&str>,
+    store: Option<&str>,
+    llm: Option<Arc<dyn resumeflow::LlmClient>>,
+) -> anyhow::Result<Engine> {
+    let default_url = default_database_url();
+    let url = url.unwrap_or(&default_url);
     if url.starts_with("sqlite://") {
         std::fs::create_dir_all(HOME)?;
     }
     let keys = LocalKeyProvider::from_file(&key_file())?;
-    Ok(Engine::builder()
-        .database_url(url)
-        .keys(Arc::new(keys))
-        .build()
-        .await?)
+    let mut b = Engine::builder().database_url(url).keys(Arc::new(keys));
+    let store = match store {
+        Some(s) => s.to_owned(),
+        None => {
+            let dir = PathBuf::from(HOME).join("store");
+            std::fs::create_dir_all(&dir)?;
+            format!("file://{}", std::fs::canonicalize(&dir)?.display())
+        }
+    };
+    if store.starts_with("s3://") {
+        let endpoint = std::env::var("RESUMEFLOW_S3_ENDPOINT").ok();
+        b = b.store_options(resumeflow::StoreOptions {
+            allow_http: endpoint
+                .as_deref()
+                .is_some_and(|e| e.starts_with("http://")),
+            endpoint,
+            region: std::env::var("AWS_REGION").ok(),
+            access_key_id: std::env::var("AWS_ACCESS_KEY_ID").ok(),
+            secret_access_key: std::env::var("AWS_SECRET_ACCESS_KEY").ok(),
+        });
+    }
+    b = b.store_url(store);
+    if let Some(client) = llm {
+        b = b.llm(client);
+    }
+    Ok(b.build().await?)
+}
+
+impl LlmArgs {
+    fn shared(&self) -> Option<Arc<dyn resumeflow::LlmClient>> {
+        self.client()
+            .map(|c| Arc::new(c) as Arc<dyn resumeflow::LlmClient>)
+    }
+}
+
+/// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Parse { files, out, llm } => parse_files(&files, &out, &llm).await?,
+        Command::Screen {
+            jd,
+            criteria,
+            out,
+            paths,
+            store,
+            llm,
+            concurrency,
+            tenant,
+            quiet,
+        } => {
+            let engine = open_engine(
+                store.database_url.as_deref(),
+                store.store.as_deref(),
+                llm.shared(),
+            )
+            .await?;
+            engine.migrate().await?;
+            let (batch, rows) = screen::screen(
+                &engine,
+                screen::ScreenRequest {
+                    jd,
+                    criteria,
+                    paths,
+                    out: out.clone(),
+                    tenant,
+                    concurrency,
+                    progress: !quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+                },
+            )
+            .await?;
+            print!("{}", screen::table(&rows));
+            let failed = rows.iter().filter(|r| r.status == "failed").count();
+            eprintln!(
+                "batch {batch}: {} file(s) screened, {failed} failed; wrote {} and {}",
+                rows.len(),
+                out.join("results.json").display(),
+                out.join("results.csv").display()
+            );
+        }
+        Command::Worker {
+            store,
+            llm,
+            concurrency,
+            lease_secs,
+        } => {
+            let engine = open_engine(
+                store.database_url.as_deref(),
+                store.store.as_deref(),
+                llm.shared(),
+            )
+            .await?;
+            engine.migrate().await?;
+            engine.partition_upkeep(3, None).await?;
+            let lease = std::time::Duration::from_secs(lease_secs.max(3));
+            let cfg = resumeflow::WorkerConfig {
+                concurrency: concurrency.max(1),
+                lease,
+                heartbeat: lease / 3,
+                ..Default::default()
+            };
+            eprintln!(
+                "worker on {} with {concurrency} slot(s); Ctrl-C or SIGTERM stops it gracefully",
+                resumeflow::db::redact_url(
+                    store
+                        .database_url
+                        .as_deref()
+                        .unwrap_or(&default_database_url())
+                )
+            );
+            let stats = engine.worker(cfg).run(stop_signal()).await?;
+            println!(
+                "{}",
+                serde_json::json!({
+                    "claimed": stats.claimed, "completed": stats.completed,
+                    "retried": stats.retried, "failed": stats.failed, "lost": stats.lost,
+                    "released": stats.released, "rescued": stats.rescued,
+                })
+            );
+        }
+        Command::Batch {
+            what:
+                BatchCmd::Status {
+                    batch,
+                    store,
+                    tenant,
+                },
+        } => {
+            let engine =
+                open_engine(store.database_url.as_deref(), store.store.as_deref(), None).await?;
+            let s = screen::local_session(&engine, &tenant).await?;
+            let progress = s.batches().status(batch).await?;
+            let files = s.batches().files(batch).await?;
+            let jobs = s.jobs(batch).await?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({
+                    "progress": progress,
+                    "files": files.iter().map(|f| serde_json::json!({
+                        "file_id": f.file_id, "name": f.original_name, "status": f.status,
+                        "error_code": f.error_code, "error": f.error,
+                    })).collect::<Vec<_>>(),
+                    "jobs": jobs,
+                }))?
+            );
+        }
+        Command::Replay {
+            job,
+            from_step,
+            store,
+        } => {
+            let engine =
+                open_engine(store.database_url.as_deref(), store.store.as_deref(), None).await?;
+            let r = engine.replay(job, &from_step).await?;
+            println!("{}", serde_json::to_string(&r)?);
+            eprintln!("queued; a worker (resumeflow worker, or the next screen run) runs it");
+        }
         Command::Bench {
             what:
                 Bench::Queue {
@@ -369,7 +631,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_env("RESUMEFLOW_LOG"))
+        .with_env_filter(
+            // Parser libraries log damage they recover from; resumeflow reports it per file.
+            tracing_subscriber::EnvFilter::try_from_env("RESUMEFLOW_LOG").unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("warn,pdf_oxide=off,office_oxide=off")
+            }),
+        )
         .with_writer(std::io::stderr)
         .init();
     match run(Cli::parse()).await {

@@ -65,6 +65,19 @@ pub(crate) async fn connect(url: &str) -> Result<DatabaseConnection> {
         // Every pooled connection to an in-memory database would open a database of its own.
         opts.max_connections(1).min_connections(1);
     }
+    #[cfg(feature = "sqlite")]
+    if is_sqlite {
+        // On every pooled connection: WAL (readers beside the one writer) with
+        // synchronous=NORMAL, which syncs at checkpoints rather than at every commit. A
+        // killed process loses nothing committed; a power cut may lose the last
+        // commits but never corrupts the file. Writers queue for up to 30 s.
+        use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+        opts.map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(std::time::Duration::from_secs(30))
+        });
+    }
     let db = Database::connect(opts)
         .await
         .map_err(|e| Error::Config(format!("cannot connect to {}: {e}", redact_url(url))))?;

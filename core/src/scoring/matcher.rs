@@ -252,17 +252,38 @@ impl SkillIndex {
     }
 }
 
+/// The compiled whole-word pattern of `phrase`, cached: the same skills and keywords are
+/// searched in every resume of a batch, and compiling a Unicode case-insensitive regex
+/// costs far more than running it.
+fn word_regex(phrase: &str) -> Option<std::sync::Arc<Regex>> {
+    static CACHE: LazyLock<std::sync::Mutex<HashMap<String, std::sync::Arc<Regex>>>> =
+        LazyLock::new(Default::default);
+    const MAX_CACHED: usize = 4096;
+    if let Some(re) = CACHE.lock().ok()?.get(phrase) {
+        return Some(re.clone());
+    }
+    let re = std::sync::Arc::new(
+        Regex::new(&format!(
+            r"(?i)(?:^|[^\w]){}(?:$|[^\w])",
+            regex::escape(phrase)
+        ))
+        .ok()?,
+    );
+    let mut cache = CACHE.lock().ok()?;
+    if cache.len() >= MAX_CACHED {
+        cache.clear();
+    }
+    cache.insert(phrase.to_owned(), re.clone());
+    Some(re)
+}
+
 /// Whole-word, case-insensitive search; the matched text as printed.
 fn find_words<'t>(text: &'t str, phrase: &str) -> Option<&'t str> {
     let phrase = phrase.trim();
     if phrase.is_empty() {
         return None;
     }
-    let re = Regex::new(&format!(
-        r"(?i)(?:^|[^\w]){}(?:$|[^\w])",
-        regex::escape(phrase)
-    ))
-    .ok()?;
+    let re = word_regex(phrase)?;
     let m = re.find(text)?;
     let s = m.as_str();
     let inner = s

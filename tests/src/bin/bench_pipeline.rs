@@ -1,0 +1,243 @@
+//! The pipeline benchmark: N resumes through extract → parse → validate → score with a
+//! scripted model of fixed latency L and a concurrency limit C, on SQLite or PostgreSQL.
+//! Prints one JSON line.
+//!
+//! ```sh
+//! cargo run --release -p resumeflow-tests --bin bench_pipeline -- --backend sqlite --n 200 --latency-ms 100 --concurrency 16
+//! cargo run --release -p resumeflow-tests --bin bench_pipeline -- --backend postgres --n 200 --latency-ms 100 --concurrency 16
+//! ```
+//!
+//! Two runs on fresh databases: one with the model's latency (wall time against the ideal
+//! `calls · L / C`: every resume makes two calls, parse and score), and one with a
+//! model that answers at once, whose wall time per resume is the pipeline's own cost
+//! (extraction, parsing, validation, scoring, database and store), with C jobs at once.
+//! Inputs: the evaluation corpus documents (PDF, DOCX, text) when ../shared/eval is
+//! there, then generated text resumes, all distinct (`--synthetic-only`: generated only).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use resumeflow::{LlmPolicy, NewBatch, NewJobDescription, WorkerConfig};
+use resumeflow_tests::{Backend, ScriptedLlm, TestDb, owner_session};
+
+struct Args {
+    backend: Backend,
+    n: usize,
+    latency: Duration,
+    concurrency: usize,
+    /// Generated text resumes only (no PDF or DOCX extraction).
+    synthetic_only: bool,
+    /// `file` (a local directory) or `memory`.
+    store: String,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        backend: Backend::Sqlite,
+        n: 200,
+        latency: Duration::from_millis(100),
+        concurrency: 16,
+        synthetic_only: false,
+        store: "file".into(),
+    };
+    let v: Vec<String> = std::env::args().skip(1).collect();
+    let v: Vec<String> = v
+        .into_iter()
+        .filter(|x| {
+            let flag = x == "--synthetic-only";
+            a.synthetic_only |= flag;
+            !flag
+        })
+        .collect();
+    for pair in v.chunks(2) {
+        let val = pair.get(1).map(String::as_str).unwrap_or_default();
+        match pair[0].as_str() {
+            "--backend" => {
+                a.backend = match val {
+                    "postgres" => Backend::Postgres,
+                    _ => Backend::Sqlite,
+                }
+            }
+            "--n" => a.n = val.parse().expect("--n N"),
+            "--latency-ms" => {
+                a.latency = Duration::from_millis(val.parse().expect("--latency-ms L"))
+            }
+            "--concurrency" => a.concurrency = val.parse().expect("--concurrency C"),
+            "--store" => a.store = val.to_owned(),
+            other => panic!("unknown argument {other}; see the file's header"),
+        }
+    }
+    a
+}
+
+const SKILLS: &[&str] = &[
+    "Python",
+    "PostgreSQL",
+    "Kubernetes",
+    "Docker",
+    "Go",
+    "Rust",
+    "Kafka",
+    "Terraform",
+    "AWS",
+    "Java",
+    "SQL",
+    "Redis",
+    "React",
+    "TypeScript",
+    "Linux",
+    "Spark",
+];
+
+fn synthetic(i: usize) -> Vec<u8> {
+    let pick = |k: usize| SKILLS[(i * 7 + k * 3) % SKILLS.len()];
+    let skills: Vec<&str> = (0..6).map(pick).collect();
+    format!(
+        "Candidate {i}\ncandidate{i}@example.org | +44 20 7946 {:04}\n\nExperience\n\
+         Senior Software Engineer, Company {} Ltd\nJan {} - Present\n- Built services in {} and {}\n\n\
+         Software Engineer, Firm {} GmbH\nMar {} - Dec {}\n- Maintained {} systems\n\n\
+         Education\nBSc Computer Science, University {}, 2008 - 2012\n\nSkills\n{}\n",
+        i % 10_000,
+        i % 97,
+        2016 + i % 8,
+        skills[0],
+        skills[1],
+        i % 89,
+        2012 + i % 4,
+        2015 + i % 2,
+        skills[2],
+        i % 31,
+        skills.join(", ")
+    )
+    .into_bytes()
+}
+
+fn inputs(n: usize, synthetic_only: bool) -> Vec<(String, Vec<u8>)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/eval/resumes");
+    let mut out: Vec<(String, Vec<u8>)> = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(&dir)
+        && !synthetic_only
+    {
+        let mut paths: Vec<_> = rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x != "json"))
+            .collect();
+        paths.sort();
+        for p in paths.into_iter().take(n) {
+            out.push((
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            ));
+        }
+    }
+    let mut i = 0;
+    while out.len() < n {
+        out.push((format!("generated-{i}.txt"), synthetic(i)));
+        i += 1;
+    }
+    out
+}
+
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// One run on a fresh database; returns (wall seconds, model calls, completed files).
+async fn run(a: &Args, latency: Duration, files: &[(String, Vec<u8>)]) -> (f64, usize, i32) {
+    let db = TestDb::create(a.backend).await.expect("a database");
+    let llm = Arc::new(ScriptedLlm::new(latency));
+    let engine = resumeflow::Engine::builder()
+        .database_url(&db.url)
+        .store_url(match a.store.as_str() {
+            "memory" => "memory://".to_owned(),
+            _ => format!("file://{}", db.store_dir().display()),
+        })
+        .keys(Arc::new(resumeflow::LocalKeyProvider::random()))
+        .llm(llm.clone())
+        .llm_policy(LlmPolicy {
+            concurrency: a.concurrency,
+            ..Default::default()
+        })
+        .build()
+        .await
+        .expect("engine");
+    engine.migrate().await.expect("migrate");
+    let s = owner_session(&engine, "bench").await;
+    let jd = s
+        .job_descriptions()
+        .create(NewJobDescription {
+            title: "Backend engineer".into(),
+            text: Some("# Backend engineer\n## Requirements\n- 5+ years\n- Python, PostgreSQL, Kubernetes\n## Nice to have\n- Go, Kafka\n".into()),
+            parameters: serde_json::Value::Null,
+        })
+        .await
+        .expect("jd");
+    let b = s
+        .batches()
+        .create(NewBatch {
+            jd_id: jd.jd_id,
+            name: None,
+            weightage_profile_id: None,
+        })
+        .await
+        .expect("batch")
+        .batch_id;
+    for (name, bytes) in files {
+        s.batches()
+            .add_bytes(b, name, bytes.clone())
+            .await
+            .expect("add");
+    }
+    s.batches().submit(b).await.expect("submit");
+    let calls_before = llm.calls().len();
+    let t = Instant::now();
+    engine
+        .worker(WorkerConfig {
+            // Enough slots that the model, not the worker, is the limit.
+            concurrency: a.concurrency * 2,
+            poll_interval: Duration::from_millis(10),
+            ..Default::default()
+        })
+        .run_until_idle()
+        .await
+        .expect("worker");
+    let wall = t.elapsed().as_secs_f64();
+    let batch = s.batches().get(b).await.expect("batch");
+    let calls = llm.calls().len() - calls_before;
+    drop(engine);
+    db.cleanup().await;
+    (wall, calls, batch.processed_files)
+}
+
+#[tokio::main]
+async fn main() {
+    let a = args();
+    let files = inputs(a.n, a.synthetic_only);
+    let (wall, calls, done) = run(&a, a.latency, &files).await;
+    let ideal = calls as f64 * a.latency.as_secs_f64() / a.concurrency as f64;
+    let (wall0, _, done0) = run(&a, Duration::ZERO, &files).await;
+    println!(
+        "{}",
+        serde_json::json!({
+            "bench": "pipeline",
+            "backend": match a.backend { Backend::Postgres => "postgres", Backend::Sqlite => "sqlite" },
+            "n": a.n,
+            "latency_ms": a.latency.as_millis() as u64,
+            "concurrency": a.concurrency,
+            "store": a.store,
+            "inputs": if a.synthetic_only { "generated text" } else { "eval corpus + generated text" },
+            "completed": done,
+            "llm_calls": calls,
+            "wall_s": (wall * 1000.0).round() / 1000.0,
+            "ideal_s": (ideal * 1000.0).round() / 1000.0,
+            "wall_over_ideal": ((wall / ideal) * 1000.0).round() / 1000.0,
+            "resumes_per_s": (a.n as f64 / wall * 10.0).round() / 10.0,
+            "outside_llm_ms_per_resume": (wall0 / a.n as f64 * 1000.0 * 100.0).round() / 100.0,
+            "outside_llm_completed": done0,
+            "peak_rss_mib": peak_rss_mib().map(|m| (m * 10.0).round() / 10.0),
+        })
+    );
+}
