@@ -9,8 +9,1032 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
-/** Applies every pending resumeflow migration to `databaseUrl` (postgres:// or sqlite://). */
+/** The batches of the session's tenant (`batch_read`, `batch_write`). */
+export declare class Batches {
+  create(batch: NewBatch): Promise<Batch>
+  get(batchId: string): Promise<Batch>
+  list(): Promise<Array<Batch>>
+  /** The batch's files, in the order they were added. */
+  files(batchId: string): Promise<Array<BatchFile>>
+  status(batchId: string): Promise<BatchProgress>
+  /** Adds a file from memory. Idempotent: the same content twice is one file. */
+  addBytes(batchId: string, name: string, data: Buffer): Promise<AddedFile>
+  /**
+   * Adds the file at `path`, named by its last component. An unreadable path is a
+   * rejected file, not an error.
+   */
+  addPath(batchId: string, path: string): Promise<AddedFile>
+  /**
+   * Adds every regular file under `dir` (recursively, hidden files skipped), in path
+   * order, each named by its path relative to `dir`.
+   */
+  addDir(batchId: string, dir: string): Promise<Array<DirEntryAdded>>
+  /** Queues one pipeline job per file; a worker then processes them. */
+  submit(batchId: string): Promise<Batch>
+  /** Cancels the batch's queued jobs; finished results stay. */
+  cancel(batchId: string): Promise<Batch>
+}
+
+/** The candidates of the session's tenant (`candidate_read`). */
+export declare class Candidates {
+  /** A candidate; contact details only with `candidate_pii_read`. Audited. */
+  get(resumeId: string): Promise<Candidate>
+  /**
+   * The resume ids of candidates with this e-mail (through its blind index). Needs
+   * `candidate_pii_read`, since the answer says that this person applied.
+   */
+  findByEmail(email: string): Promise<Array<string>>
+  /**
+   * Parses a stored upload (with the engine's model when it has one) and stores the
+   * candidate; content parsed before is not parsed again (`batch_write`).
+   */
+  parseObject(storageObjectId: string): Promise<Candidate>
+}
+
+/** Employer queries (`candidate_read`, audited) and decisions (`candidate_write`). */
+export declare class Employers {
+  list(): Promise<Array<Employer>>
+  get(employerId: string): Promise<Employer>
+  /** The employer a name resolves to (any spelling or alias), or `null`. */
+  find(name: string): Promise<Employer | undefined | null>
+  /** Candidates who worked at the employer `name` resolves to. */
+  candidatesByEmployer(name: string): Promise<Array<CandidateHit>>
+  /** Candidates who worked in `department` of the employer `employer` resolves to. */
+  candidatesByDepartment(employer: string, department: string): Promise<Array<CandidateHit>>
+  /**
+   * Candidates who held the role `title` anywhere (titles compared by their grouping
+   * key), at `seniority` when given.
+   */
+  candidatesByTitle(title: string, seniority?: Seniority | undefined | null): Promise<Array<CandidateHit>>
+  /** Makes `alias` (and its spellings) resolve to `employerId`. */
+  addAlias(alias: string, employerId: string): Promise<Employer>
+  /** Folds employer `from` into `into`. */
+  merge(from: string, into: string): Promise<Employer>
+  /** Makes `alias` an employer of its own (named `name`, or the alias). */
+  split(alias: string, name?: string | undefined | null): Promise<Employer>
+  /** Links every experience again under the current aliases. */
+  relink(): Promise<RelinkReport>
+}
+
+/** The engine: one per database and store, shared by every tenant and request. */
+export declare class Engine {
+  /** Connects to the database and the store. Call `migrate()` before first use. */
+  static connect(options: ConnectOptions): Promise<Engine>
+  /** Applies every pending migration; safe on every start and from several processes. */
+  migrate(): Promise<void>
+  /** `postgres` or `sqlite`. */
+  get backend(): 'postgres' | 'sqlite'
+  /** Cross-tenant administration: the host's own operations. */
+  get tenants(): TenantAdmin
+  /**
+   * Opens a session for a user of a tenant: every call on it is permission-checked,
+   * scoped to the tenant and, where it reads personal data, audited. Rejects with
+   * `NOT_FOUND` for an unknown user and `CONFIG` for a deactivated user or tenant.
+   */
+  session(tenantId: string, userId: string): Promise<Session>
+  /**
+   * Runs a worker until no job is queued or running anywhere, then resolves with what
+   * it did. Jobs of every tenant are processed.
+   */
+  runWorker(options?: WorkerOptions | undefined | null): Promise<WorkerStats>
+  /**
+   * Starts a worker in the background; `stop()` on the handle shuts it down gracefully
+   * (running jobs finish or are released). A running background worker does not keep
+   * the process alive by itself: stop it before exit.
+   */
+  startWorker(options?: WorkerOptions | undefined | null): WorkerHandle
+  /** Requeues a job of any tenant from `step` (operator level; sessions have `replay`). */
+  replay(jobId: string, step: Step): Promise<JobReplay>
+  /**
+   * Creates the PostgreSQL partitions of the coming `monthsAhead` months and, given
+   * `keepMonths`, drops older ones. Resolves with the names created and dropped; a
+   * no-op on SQLite.
+   */
+  partitionUpkeep(monthsAhead: number, keepMonths?: number | undefined | null): Promise<PartitionUpkeep>
+}
+
+/** The job descriptions of the session's tenant (`jd_read`, `jd_write`). */
+export declare class JobDescriptions {
+  create(jd: NewJobDescription): Promise<JobDescription>
+  get(jdId: string): Promise<JobDescription>
+  list(): Promise<Array<JobDescription>>
+  /** The stored text of the current version, or `null`. */
+  text(jdId: string): Promise<string | undefined | null>
+  /** Saves a new version. */
+  update(jdId: string, update: JdUpdate): Promise<JobDescription>
+  /** Makes `version` current again, as a new version. */
+  restore(jdId: string, version: number): Promise<JobDescription>
+  /** Every version, oldest first. */
+  versions(jdId: string): Promise<Array<JdVersion>>
+  /** The criteria of `version` (the current one when absent). */
+  criteria(jdId: string, version?: number | undefined | null): Promise<Criteria>
+  /** The requirement rows of the current version. */
+  requirements(jdId: string): Promise<Array<JdRequirement>>
+}
+
+/** Per-user grants and denies on top of the role matrix (`user_manage`). */
+export declare class Permissions {
+  /** The user's overrides. */
+  list(userId: string): Promise<Array<PermissionOverride>>
+  /** What the user may do: the role's permissions with the overrides applied. */
+  effective(userId: string): Promise<Array<Permission>>
+  grant(userId: string, permission: Permission): Promise<void>
+  deny(userId: string, permission: Permission): Promise<void>
+  /** Removes an override; `true` if there was one. */
+  revoke(userId: string, permission: Permission): Promise<boolean>
+}
+
+/** The tenant's weightage profiles (`profile_read`, `profile_manage`). */
+export declare class Profiles {
+  /** Saves a profile; `makeDefault` makes it the tenant's default. */
+  create(profile: WeightageProfileInput, makeDefault?: boolean | undefined | null): Promise<Profile>
+  /** Replaces a profile's weights and rules (batches keep the copy they were made with). */
+  update(profileId: string, profile: WeightageProfileInput): Promise<Profile>
+  setDefault(profileId: string): Promise<Profile>
+  get(profileId: string): Promise<Profile>
+  list(): Promise<Array<Profile>>
+  /** The tenant's default profile, or the built-in one when none is set. */
+  effectiveDefault(): Promise<WeightageProfile>
+  delete(profileId: string): Promise<void>
+}
+
+/** Results and evidence (`report_read`), rescoring and ranking (`report_write`). */
+export declare class Scoring {
+  /** The batch's results, best first: the report. */
+  results(batchId: string): Promise<Array<RankedResult>>
+  /** Everything behind the result of one resume in a batch. */
+  evidence(batchId: string, resumeId: string): Promise<Evidence>
+  /** Scores one resume of a batch again (cached model answers are reused). */
+  scoreResume(batchId: string, resumeId: string): Promise<ScoreOutcome>
+  /** Ranks the batch's results again; resolves with the number ranked. */
+  rank(batchId: string): Promise<number>
+}
+
+/** Everything a user does inside their tenant. */
+export declare class Session {
+  /** The tenant, user, role and permissions of this session. */
+  get actor(): Actor
+  /** Whether this session holds `permission`. */
+  can(permission: Permission): boolean
+  /** The session's own tenant. */
+  get tenant(): TenantApi
+  get users(): Users
+  get permissions(): Permissions
+  get jobDescriptions(): JobDescriptions
+  /** Weightage profiles. */
+  get profiles(): Profiles
+  get batches(): Batches
+  /** Ranked results, evidence, rescoring. */
+  get scoring(): Scoring
+  get candidates(): Candidates
+  get employers(): Employers
+  /**
+   * Requeues a job of this tenant to run again from `step`; earlier checkpoints are
+   * kept (`batch_write`). Audited.
+   */
+  replay(jobId: string, step: Step): Promise<JobReplay>
+  /** The jobs of a batch with their checkpointed steps. */
+  jobs(batchId: string): Promise<Array<JobSteps>>
+  /** The tenant's audit trail, newest first (`audit_read`). */
+  auditLog(limit?: number | undefined | null): Promise<Array<AuditEntry>>
+  /** Checks the tenant's tamper-evident audit chain. */
+  verifyAuditChain(): Promise<AuditChain>
+}
+
+/** Cross-tenant administration, for the host (never reachable from a session). */
+export declare class TenantAdmin {
+  /** Creates a tenant. */
+  create(tenant: NewTenant): Promise<Tenant>
+  /** Adds an owner to a tenant: how the first user of a new tenant is made. */
+  addOwner(tenantId: string, email: string, displayName?: string | undefined | null): Promise<User>
+  get(tenantId: string): Promise<Tenant>
+  /** The tenant with this slug, or `null`. */
+  findBySlug(slug: string): Promise<Tenant | undefined | null>
+  /** A user of a tenant by email, or `null` (for hosts that map their own logins). */
+  findUser(tenantId: string, email: string): Promise<User | undefined | null>
+  /** Every tenant; deactivated ones too when `includeInactive`. */
+  list(includeInactive?: boolean | undefined | null): Promise<Array<Tenant>>
+  update(tenantId: string, update: TenantUpdate): Promise<Tenant>
+  /** Deactivates a tenant: its sessions can no longer be opened. */
+  deactivate(tenantId: string): Promise<void>
+  reactivate(tenantId: string): Promise<void>
+}
+
+/** The session's own tenant. */
+export declare class TenantApi {
+  get(): Promise<Tenant>
+  /** Needs `tenant_manage`. Audited. */
+  update(update: TenantUpdate): Promise<Tenant>
+}
+
+/** The users of the session's tenant. */
+export declare class Users {
+  list(): Promise<Array<User>>
+  get(userId: string): Promise<User>
+  /** The user with this email, or `null`. */
+  findByEmail(email: string): Promise<User | undefined | null>
+  /** Needs `user_manage`; nobody creates a user of a higher role than their own. */
+  create(user: NewUser): Promise<User>
+  update(userId: string, update: UserUpdate): Promise<User>
+  deactivate(userId: string): Promise<void>
+  reactivate(userId: string): Promise<void>
+  /** Soft-deletes a user. */
+  delete(userId: string): Promise<void>
+}
+
+/** A worker running in the background. */
+export declare class WorkerHandle {
+  /**
+   * Asks the worker to stop and resolves with what it did once it has (running jobs
+   * finish or are released). Rejects with `CONFLICT` when called twice.
+   */
+  stop(): Promise<WorkerStats>
+  /** Whether `stop()` has not been called yet. */
+  get running(): boolean
+}
+
+/** Who a session acts as. */
+export interface Actor {
+  tenantId: string
+  userId: string
+  role: Role
+  /** Effective permissions: the role's, with the user's grants and denies applied. */
+  permissions: Array<Permission>
+}
+
+/**
+ * The file row an add produced (or found), and what the add did. Bad content is not an
+ * error of the call: it comes back as `rejected`, and the rest of the batch goes on.
+ */
+export interface AddedFile {
+  file: BatchFile
+  disposition: Disposition
+  rejection?: Rejection
+}
+
+/** The AI scorer's checked answer. */
+export interface AiScore {
+  /** The model's overall score, 0–100. */
+  score: number
+  /** The score the verdicts support, 0–100. */
+  verdictScore: number
+  rationale: string
+  verdicts: Array<AiVerdict>
+  /** `hallucinated quote: …`, `inconsistent overall score: …`, `no quote: …`. */
+  flags: Array<string>
+  model: string
+}
+
+/** Whether the AI scorer's answer was used. */
+export type AiStatus = 'ok' | 'invalid' | 'failed'
+
+/** One requirement, judged by the model. */
+export interface AiVerdict {
+  id: string
+  kind: string
+  requirement: string
+  verdict: Verdict
+  /** The model's quote from the resume. */
+  quote?: string
+  /** Whether the quote occurs in the resume text. */
+  quoteFound: boolean
+}
+
+/** A manual alias decision. */
+export type AliasKind = 'merge' | 'split'
+
+/** The outcome of `verifyAuditChain()`. */
+export interface AuditChain {
+  /** Whether every row's hash matches its predecessor's. */
+  ok: boolean
+  /** Rows verified (when `ok`). */
+  verified: number
+  /** The first row that breaks the chain (when not `ok`). */
+  brokenAt?: string
+}
+
+/** One audit row. */
+export interface AuditEntry {
+  auditId: string
+  actorUserId?: string
+  /** e.g. `candidate.read`, `batch.submit`, `user.create`. */
+  action: string
+  entity: string
+  entityId?: string
+  details: Record<string, unknown>
+  createdAt: string
+}
+
+/** A batch: files screened against one version of a job description. */
+export interface Batch {
+  batchId: string
+  tenantId: string
+  jdId: string
+  /** The JD version the batch is scored against (fixed at creation). */
+  jdVersion: number
+  name?: string
+  weightageProfileId?: string
+  /** The profile as it was when the batch was created. */
+  weightageProfile?: WeightageProfile | null
+  status: BatchStatus
+  totalFiles: number
+  processedFiles: number
+  failedFiles: number
+  createdBy?: string
+  submittedAt?: string
+  completedAt?: string
+  createdAt: string
+  updatedAt: string
+}
+
+/** One upload in a batch. */
+export interface BatchFile {
+  fileId: string
+  batchId: string
+  /** The stored content (absent for a rejected upload). */
+  storageObjectId?: string
+  originalName: string
+  sha256?: string
+  size: number
+  contentType?: ContentType
+  status: FileStatus
+  /**
+   * Why the file failed: `empty_file`, `file_too_large`, `unsupported_type`,
+   * `unreadable_file`, or a pipeline error code.
+   */
+  errorCode?: string
+  error?: string
+  createdAt: string
+  updatedAt: string
+}
+
+/** Progress counters of a batch. */
+export interface BatchProgress {
+  batchId: string
+  status: BatchStatus
+  totalFiles: number
+  processedFiles: number
+  /** Files that failed (also counted in `processedFiles`). */
+  failedFiles: number
+  /** Files not yet processed. */
+  pendingFiles: number
+}
+
+/** A batch's state: `created` → `processing` → `completed` | `failed` | `cancelled`. */
+export type BatchStatus = 'created' | 'processing' | 'completed' | 'failed' | 'cancelled'
+
+/** A candidate as a session sees it. */
+export interface Candidate {
+  resumeId: string
+  storageObjectId: string
+  /** `raw`, `parsed`, `validated` or `scored`. */
+  status: string
+  /** `heuristic` or `llm`. */
+  parser?: string
+  /** Months of work experience, overlaps counted once. */
+  experienceMonths?: number
+  flags: Array<string>
+  experiences: Array<Experience>
+  education: Array<EducationEntry>
+  /** Declared skills, canonical names. */
+  skills: Array<string>
+  /** Known technologies named in the work history, canonical names. */
+  technologies: Array<string>
+  /** Absent unless the session holds `candidate_pii_read`. */
+  contacts?: Contacts
+}
+
+/** A candidate found by an employer query, with the experiences that matched. */
+export interface CandidateHit {
+  resumeId: string
+  experiences: Array<LinkedExperience>
+}
+
+/** A scored component of the local matcher. */
+export interface Component {
+  /** `must_have`, `nice_to_have`, `experience`, `education`, `keywords` or `patterns`. */
+  name: string
+  /** 0–100. */
+  score: number
+  weight: number
+  evidence: Array<EvidenceItem>
+}
+
+/** How to connect an engine. */
+export interface ConnectOptions {
+  /** `postgres://user@host/db` or `sqlite:///path/to/file.db?mode=rwc`. */
+  databaseUrl: string
+  /**
+   * Where uploads, checkpoints and reports go: `file:///abs/dir`, `s3://bucket/prefix`
+   * or `memory://`. Required to ingest and process batches.
+   */
+  storeUrl?: string
+  /** Options for `s3://` store URLs. */
+  storeOptions?: StoreOptions
+  /**
+   * A file holding the 32-byte master key (hex) that seals personal data; created
+   * (mode 0600) when missing. Keep it: without it the data it sealed cannot be read.
+   */
+  keyFile?: string
+  /**
+   * The master key itself, 32 bytes, for hosts that keep keys elsewhere. Give
+   * `keyFile` or `key`; with neither a random key is used, which is only fit for
+   * tests (nothing sealed outlives the engine).
+   */
+  key?: Buffer
+  /**
+   * The host's model, `(request) => Promise<string | LlmAnswer>`, called from worker
+   * threads. A throw, a rejection or a malformed answer is a transient error that the
+   * engine retries under `llmPolicy`. Without it, job descriptions and resumes are read
+   * heuristically and results carry the local score alone.
+   */
+  llm?: (request: LlmRequest) => Promise<string | LlmAnswer>
+  /** The model's name: part of cache keys and stored scores (default `js-function`). */
+  llmModel?: string
+  /** Concurrency, timeout and retries of calls to `llm`. */
+  llmPolicy?: LlmPolicyOptions
+}
+
+/** Contact details (personal data: only with `candidate_pii_read`). */
+export interface Contacts {
+  name?: string
+  email?: string
+  phone?: string
+  urls: Array<string>
+}
+
+/** A format resumeflow reads, by content (never by file name). */
+export type ContentType = 'pdf' | 'docx' | 'doc' | 'rtf' | 'html' | 'text'
+
+/**
+ * The criteria of a job description; an empty list or an absent value means "no
+ * requirement of this kind".
+ */
+export interface Criteria {
+  title?: string
+  /** Canonical skill names every candidate should have. */
+  mustHave: Array<string>
+  /** Canonical skill names that help. */
+  niceToHave: Array<string>
+  minYears?: number
+  minEducation?: EducationLevel
+  /** Job titles whose time counts as relevant experience. */
+  relevantTitles: Array<string>
+  /** Job titles whose time never counts. */
+  excludeTitles: Array<string>
+  /** Also count a job whose own text names a must-have skill. */
+  relevantBySkills: boolean
+  location?: string
+  salary?: SalaryRange
+  keywords: Array<Requirement>
+  regexes: Array<Requirement>
+}
+
+/** One file found under a directory, and what adding it did. */
+export interface DirEntryAdded {
+  path: string
+  added: AddedFile
+}
+
+/** What adding a file did. */
+export type Disposition = 'stored' | 'deduplicated' | 'already_in_batch' | 'rejected'
+
+/** Everything learned from one document. */
+export interface DocumentParse {
+  /** The format, sniffed from the content. */
+  kind: ContentType
+  /** The extracted text (NFKC-normalised; hidden text kept out). */
+  text: string
+  /** The candidate as a JSON Resume (v1) document. */
+  resume: Record<string, unknown>
+  /** Months of work experience, overlaps counted once. */
+  experienceMonths: number
+  /** `heuristic` or `llm`. */
+  parser: string
+  /** Things worth a human's attention: hidden text, LLM fallback, dropped values. */
+  flags: Array<string>
+  warnings: Array<string>
+}
+
+/** A degree or course as stored for a candidate. */
+export interface EducationEntry {
+  institution: string
+  degree?: string
+  field?: string
+  /** `associate`, `bachelor`, `master`, `doctorate` or `none`. */
+  level?: string
+}
+
+/** An education level, lowest first. */
+export type EducationLevel = 'none' | 'associate' | 'bachelor' | 'master' | 'doctorate'
+
+/** Whether an override grants or denies its permission. */
+export type Effect = 'grant' | 'deny'
+
+/** An employer of the session's tenant. */
+export interface Employer {
+  employerId: string
+  /** The name as first printed (or as given at a split). */
+  name: string
+  aliases: Array<EmployerAlias>
+  /** Other spellings seen on the tenant's resumes, sorted. */
+  spellings: Array<string>
+  /** Departments seen at this employer, sorted. */
+  departments: Array<string>
+  /** Candidates with at least one experience here. */
+  candidateCount: number
+}
+
+/** A manual alias: this spelling is this employer, whatever the matcher would say. */
+export interface EmployerAlias {
+  alias: string
+  kind: AliasKind
+  createdBy?: string
+  createdAt: string
+}
+
+/** Everything behind one result. */
+export interface Evidence {
+  finalScore: number
+  /** The local matcher's components with their evidence. */
+  localComponents: Array<Component>
+  ai?: AiScore
+  /** Set when the AI scorer ran. */
+  aiStatus?: AiStatus
+  /** Scores, matched and missing requirements and reasons, as resolved. */
+  resolution: Record<string, unknown>
+  /** The profile and JD version used. */
+  policy: Record<string, unknown>
+}
+
+/** One requirement and what in the resume met it. */
+export interface EvidenceItem {
+  requirement: string
+  /** The resume text that matched, as printed; absent when nothing did. */
+  matched?: string
+  note: string
+}
+
+/** A job as stored for a candidate. */
+export interface Experience {
+  company: string
+  title: string
+  location?: string
+  /** `YYYY-MM` or `YYYY`. */
+  start?: string
+  end?: string
+  isCurrent: boolean
+}
+
+/** A file's state in its batch. */
+export type FileStatus = 'received' | 'queued' | 'processing' | 'completed' | 'failed'
+
+/** A requirement row of the current version. */
+export interface JdRequirement {
+  /**
+   * `must_have`, `nice_to_have`, `experience`, `education`, `location`, `salary`,
+   * `keyword` or `regex`.
+   */
+  kind: string
+  value: string
+  weight: number
+  mandatory: boolean
+}
+
+/** Changes that make a new version; absent fields stay as they are. */
+export interface JdUpdate {
+  title?: string
+  text?: string
+  parameters?: Partial<Criteria> & Record<string, unknown>
+  /** Why it changed, kept with the version. */
+  note?: string
+}
+
+/** One saved state of a job description. */
+export interface JdVersion {
+  jdId: string
+  version: number
+  title: string
+  parameters: Partial<Criteria> & Record<string, unknown>
+  hasText: boolean
+  changedBy?: string
+  changeNote?: string
+  createdAt: string
+}
+
+/** A job description (its current version). */
+export interface JobDescription {
+  jdId: string
+  tenantId: string
+  title: string
+  /** The criteria as stored (read from the text, given, or both). */
+  parameters: Partial<Criteria> & Record<string, unknown>
+  /** Whether a text is stored (read it with `text()`). */
+  hasText: boolean
+  version: number
+  createdBy?: string
+  createdAt: string
+  updatedAt: string
+}
+
+/** What a replay did. */
+export interface JobReplay {
+  jobId: string
+  tenantId: string
+  /** The checkpoints dropped (the step named and those after it). */
+  droppedSteps: Array<Step>
+}
+
+/** A job's state: `queued`, `in_progress`, `completed`, `failed` or `cancelled`. */
+export type JobStatus = 'queued' | 'in_progress' | 'completed' | 'failed' | 'cancelled'
+
+/** A pipeline job and the steps it has checkpointed. */
+export interface JobSteps {
+  jobId: string
+  fileId?: string
+  status: JobStatus
+  attempts: number
+  lastError?: string
+  /** Checkpointed steps, in pipeline order. */
+  steps: Array<Step>
+}
+
+/** A knock-out rule: a candidate who fails it has the final score capped. */
+export type Knockout =
+  | { rule: 'mandatory_requirements' }
+  | { rule: 'must_have_coverage'; min: number }
+  | { rule: 'min_years' }
+  | { rule: 'min_education' }
+
+/** One job of a candidate, with what it was linked to. */
+export interface LinkedExperience {
+  experienceId: string
+  /** 0-based order on the resume. */
+  position: number
+  /** The company as printed. */
+  company: string
+  employerId?: string
+  /** The employer's canonical name. */
+  employer?: string
+  departmentId?: string
+  department?: string
+  /** The title as printed. */
+  title: string
+  employerRoleId?: string
+  canonicalTitle?: string
+  seniority?: Seniority
+  start?: string
+  end?: string
+  isCurrent: boolean
+}
+
+/** An answer with its token usage (an LLM function may also resolve to a plain string). */
+export interface LlmAnswer {
+  text: string
+  usage?: LlmUsage
+  /** The model that answered, if the host knows it. */
+  model?: string
+}
+
+/** One message of a request to the model. */
+export interface LlmMessage {
+  /** `system` or `user`. */
+  role: string
+  content: string
+}
+
+/** How resumeflow calls the model (all optional; defaults in parentheses). */
+export interface LlmPolicyOptions {
+  /** Calls in flight at once across the engine (8). */
+  concurrency?: number
+  /** Retries of a transient failure (3). */
+  retries?: number
+  /** First retry delay in milliseconds, doubling (500). */
+  backoffMs?: number
+  /** Longest retry delay in milliseconds (20000). */
+  maxBackoffMs?: number
+  /** Time limit of one call in milliseconds (180000). */
+  timeoutMs?: number
+}
+
+/** A request from resumeflow to the host's model. */
+export interface LlmRequest {
+  /** What the answer is for: `extract_criteria`, `parse_resume` or `score_resume`. */
+  purpose: string
+  messages: Array<LlmMessage>
+  /** The JSON schema the answer must follow, when the answer is JSON. */
+  jsonSchema?: Record<string, unknown> | undefined
+  temperature: number
+  maxTokens?: number
+}
+
+/** Token counts of one answer. */
+export interface LlmUsage {
+  promptTokens: number
+  completionTokens: number
+}
+
+/**
+ * Applies every pending resumeflow migration to `databaseUrl` (postgres:// or sqlite://)
+ * and closes its connections.
+ */
 export declare function migrate(databaseUrl: string): Promise<void>
+
+/** A new batch. */
+export interface NewBatch {
+  /** The job description; the batch is scored against its current version. */
+  jdId: string
+  name?: string
+  /** The weightage profile (the tenant's default when absent). */
+  weightageProfileId?: string
+}
+
+/**
+ * A new job description: a text (read into criteria by the model, or heuristically),
+ * parameters, or both (given parameters win over what the text says).
+ */
+export interface NewJobDescription {
+  title: string
+  /** The posting, Markdown or plain text. Sealed at rest (it may hold contact details). */
+  text?: string
+  parameters?: Partial<Criteria> & Record<string, unknown>
+}
+
+/** A new tenant. */
+export interface NewTenant {
+  name: string
+  /** URL-safe and unique across tenants: lowercase letters, digits and dashes. */
+  slug: string
+  /** Free-form tenant settings (e.g. which fields count as personal data). */
+  settings?: Record<string, unknown>
+  retentionDays?: number
+}
+
+/** A new user of the session's tenant. */
+export interface NewUser {
+  email: string
+  role: Role
+  displayName?: string
+}
+
+/**
+ * Parses one resume file (PDF, DOCX, DOC, RTF, HTML or text) without a database or a
+ * store. Rejects with `INVALID_INPUT` for content it cannot read.
+ */
+export declare function parseDocument(data: Buffer, options?: ParseOptions | undefined | null): Promise<DocumentParse>
+
+/** Options of `parseDocument`. */
+export interface ParseOptions {
+  /**
+   * A model to parse with, as for `Engine.connect`; heuristic parsing without it (and
+   * as the fallback when the model fails).
+   */
+  llm?: (request: LlmRequest) => Promise<string | LlmAnswer>
+  llmModel?: string
+  /** Only `timeoutMs` applies here: one call, no retries. */
+  llmPolicy?: LlmPolicyOptions
+}
+
+/** What `partitionUpkeep` did. */
+export interface PartitionUpkeep {
+  created: Array<string>
+  dropped: Array<string>
+}
+
+/** A permission a role holds, or a user is granted or denied one by one. */
+export type Permission = 'jd_read' | 'jd_write' | 'batch_read' | 'batch_write' | 'candidate_read' | 'candidate_pii_read' | 'candidate_write' | 'report_read' | 'report_write' | 'profile_read' | 'profile_manage' | 'user_read' | 'user_manage' | 'audit_read' | 'retention_manage' | 'tenant_manage' | 'key_manage'
+
+/** One per-user override of the role matrix. */
+export interface PermissionOverride {
+  userId: string
+  permission: Permission
+  effect: Effect
+}
+
+/** A stored weightage profile. */
+export interface Profile {
+  profileId: string
+  isDefault: boolean
+  profile: WeightageProfile
+  createdAt: string
+  updatedAt: string
+}
+
+/** One ranked result with the reasons behind its score. */
+export interface RankedResult {
+  resultId: string
+  batchId: string
+  jdId: string
+  jdVersion: number
+  resumeId: string
+  /** 1 is best; absent until the batch is ranked. */
+  rank?: number
+  /** 0–100. */
+  finalScore: number
+  localScore: number
+  /** Absent when the AI scorer did not run or failed. */
+  aiScore?: number
+  /** The scorers disagree, or the resume is flagged: a human should look. */
+  needsReview: boolean
+  knockedOut: boolean
+  flags: Array<string>
+  matched: Array<string>
+  missing: Array<string>
+  reasons: Array<string>
+  aiRationale?: string
+  fileNames: Array<string>
+  fileIds: Array<string>
+  /** Only for sessions with `candidate_pii_read`. */
+  candidateName?: string
+}
+
+/** Why an upload was rejected. */
+export interface Rejection {
+  /** `empty_file`, `file_too_large`, `unsupported_type` or `unreadable_file`. */
+  code: string
+  message: string
+}
+
+/** What `relink()` changed. */
+export interface RelinkReport {
+  /** Experiences looked at. */
+  experiences: number
+  /** Experiences whose employer, department or role changed. */
+  changed: number
+}
+
+/** A keyword (whole words, case-insensitive) or regex requirement. */
+export interface Requirement {
+  pattern: string
+  weight: number
+  /** A knock-out: missing it caps the score under the weightage profile's rules. */
+  mandatory: boolean
+}
+
+/** A user's role: owner ⊃ admin ⊃ recruiter ⊃ viewer. */
+export type Role = 'owner' | 'admin' | 'recruiter' | 'viewer'
+
+/** A salary range as printed. */
+export interface SalaryRange {
+  min?: number
+  max?: number
+  /** ISO 4217 code when the symbol says it (`USD` for `$`). */
+  currency?: string
+  /** `year`, `month` or `hour`. */
+  period?: string
+}
+
+/** What scoring one resume did. */
+export interface ScoreOutcome {
+  resumeId: string
+  resultId: string
+  finalScore: number
+  localScore: number
+  aiScore?: number
+  needsReview: boolean
+  knockedOut: boolean
+  /** Calls made to the model (0 when cached). */
+  llmCalls: number
+}
+
+/** How much each scorer counts in the final score (relative). */
+export interface ScorerWeights {
+  local: number
+  ai: number
+}
+
+/** A seniority level, lowest first. */
+export type Seniority = 'intern' | 'junior' | 'mid' | 'senior' | 'lead' | 'principal' | 'manager' | 'director' | 'executive'
+
+/** A pipeline step, in order. */
+export type Step = 'extract' | 'parse' | 'validate' | 'score'
+
+/**
+ * Endpoint, region and credentials for `s3://` store URLs; each falls back to the usual
+ * `AWS_*` environment variables.
+ */
+export interface StoreOptions {
+  /** e.g. `http://127.0.0.1:9000` for MinIO or moto. */
+  endpoint?: string
+  region?: string
+  accessKeyId?: string
+  secretAccessKey?: string
+  /** Permit plain-HTTP endpoints (local test servers). */
+  allowHttp?: boolean
+}
+
+/** A tenant. Timestamps are ISO 8601 strings (UTC). */
+export interface Tenant {
+  tenantId: string
+  name: string
+  slug: string
+  settings: Record<string, unknown>
+  active: boolean
+  /** Days soft-deleted business rows are kept before garbage collection. */
+  retentionDays: number
+  auditRetentionDays: number
+  createdAt: string
+  updatedAt: string
+}
+
+/** Changes to a tenant; absent fields stay as they are. */
+export interface TenantUpdate {
+  name?: string
+  settings?: Record<string, unknown>
+  retentionDays?: number
+  auditRetentionDays?: number
+}
+
+/** A user of a tenant. */
+export interface User {
+  userId: string
+  tenantId: string
+  email: string
+  displayName?: string
+  role: Role
+  active: boolean
+  createdAt: string
+  updatedAt: string
+}
+
+/** Changes to a user; absent fields stay as they are. */
+export interface UserUpdate {
+  role?: Role
+  displayName?: string
+}
+
+/** The model's judgement of one requirement. */
+export type Verdict = 'met' | 'partial' | 'missing'
 
 /** The version of the native addon. */
 export declare function version(): string
+
+/** The weights and rules a tenant scores with. */
+export interface WeightageProfile {
+  name: string
+  /** Weights of the local matcher's components. */
+  components: Weights
+  scorers: ScorerWeights
+  knockouts: Array<Knockout>
+  /** The highest final score a knocked-out candidate can have. */
+  knockoutCap: number
+  /** Points of local/AI disagreement above which a result needs review. */
+  disagreementThreshold: number
+}
+
+/**
+ * A weightage profile to save; absent fields take the defaults (components must-have
+ * 0.45, experience 0.30, ...; scorers 0.5 / 0.5; knock-out on mandatory requirements,
+ * capped at 40; review above 25 points of disagreement).
+ */
+export interface WeightageProfileInput {
+  name: string
+  components?: Weights
+  scorers?: ScorerWeights
+  knockouts?: Array<Knockout>
+  knockoutCap?: number
+  disagreementThreshold?: number
+}
+
+/** Relative weights of the local matcher's components. */
+export interface Weights {
+  mustHave: number
+  niceToHave: number
+  experience: number
+  education: number
+  keywords: number
+  patterns: number
+}
+
+/** Worker settings (all optional; defaults in parentheses). */
+export interface WorkerOptions {
+  /** Jobs run at once by this worker (4). */
+  concurrency?: number
+  /** How long a claim holds a job without a heartbeat, in milliseconds (60000). */
+  leaseMs?: number
+  /** Heartbeat period in milliseconds, at most a third of the lease (20000). */
+  heartbeatMs?: number
+  /** Sleep between polls of an empty queue, in milliseconds (250). */
+  pollIntervalMs?: number
+  /** How often expired leases of any worker are rescued, in milliseconds (10000). */
+  rescueIntervalMs?: number
+  /**
+   * On stop, how long running jobs may take before they are released, in
+   * milliseconds (30000).
+   */
+  shutdownGraceMs?: number
+  /** First retry delay of a failed job, in milliseconds (1000). */
+  retryBackoffMs?: number
+}
+
+/** What a worker did. */
+export interface WorkerStats {
+  claimed: number
+  completed: number
+  retried: number
+  failed: number
+  /** Results dropped because the lease was lost. */
+  lost: number
+  released: number
+  rescued: number
+}

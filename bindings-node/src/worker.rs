@@ -1,0 +1,151 @@
+//! Workers: `engine.runWorker()` until the queue is idle, or `engine.startWorker()` in the
+//! background with a handle to stop it.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use napi::Env;
+use napi::bindgen_prelude::AsyncBlock;
+use napi_derive::napi;
+use tokio::sync::oneshot;
+
+use crate::error::{BindError, BindResult, promise};
+
+/// Worker settings (all optional; defaults in parentheses).
+#[napi(object)]
+#[derive(Clone, Debug, Default)]
+pub struct WorkerOptions {
+    /// Jobs run at once by this worker (4).
+    pub concurrency: Option<u32>,
+    /// How long a claim holds a job without a heartbeat, in milliseconds (60000).
+    pub lease_ms: Option<u32>,
+    /// Heartbeat period in milliseconds, at most a third of the lease (20000).
+    pub heartbeat_ms: Option<u32>,
+    /// Sleep between polls of an empty queue, in milliseconds (250).
+    pub poll_interval_ms: Option<u32>,
+    /// How often expired leases of any worker are rescued, in milliseconds (10000).
+    pub rescue_interval_ms: Option<u32>,
+    /// On stop, how long running jobs may take before they are released, in
+    /// milliseconds (30000).
+    pub shutdown_grace_ms: Option<u32>,
+    /// First retry delay of a failed job, in milliseconds (1000).
+    pub retry_backoff_ms: Option<u32>,
+}
+
+impl WorkerOptions {
+    pub fn to_config(&self) -> resumeflow::WorkerConfig {
+        let mut c = resumeflow::WorkerConfig::default();
+        let ms = |v: u32| Duration::from_millis(v.into());
+        if let Some(v) = self.concurrency {
+            c.concurrency = v as usize;
+        }
+        if let Some(v) = self.lease_ms {
+            c.lease = ms(v);
+        }
+        if let Some(v) = self.heartbeat_ms {
+            c.heartbeat = ms(v);
+        }
+        if let Some(v) = self.poll_interval_ms {
+            c.poll_interval = ms(v);
+        }
+        if let Some(v) = self.rescue_interval_ms {
+            c.rescue_interval = ms(v);
+        }
+        if let Some(v) = self.shutdown_grace_ms {
+            c.shutdown_grace = ms(v);
+        }
+        if let Some(v) = self.retry_backoff_ms {
+            c.backoff.base = ms(v);
+        }
+        c
+    }
+}
+
+/// What a worker did.
+#[napi(object)]
+#[derive(Clone, Debug)]
+pub struct WorkerStats {
+    pub claimed: i64,
+    pub completed: i64,
+    pub retried: i64,
+    pub failed: i64,
+    /// Results dropped because the lease was lost.
+    pub lost: i64,
+    pub released: i64,
+    pub rescued: i64,
+}
+
+impl From<resumeflow::WorkerStats> for WorkerStats {
+    fn from(s: resumeflow::WorkerStats) -> Self {
+        let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        WorkerStats {
+            claimed: n(s.claimed),
+            completed: n(s.completed),
+            retried: n(s.retried),
+            failed: n(s.failed),
+            lost: n(s.lost),
+            released: n(s.released),
+            rescued: n(s.rescued),
+        }
+    }
+}
+
+type Outcome = resumeflow::Result<resumeflow::WorkerStats>;
+
+/// A worker running in the background.
+#[napi]
+pub struct WorkerHandle {
+    stop: Mutex<Option<oneshot::Sender<()>>>,
+    done: Mutex<Option<oneshot::Receiver<Outcome>>>,
+}
+
+impl WorkerHandle {
+    pub(crate) fn start(worker: resumeflow::queue::Worker) -> Self {
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let (done_tx, done_rx) = oneshot::channel::<Outcome>();
+        napi::bindgen_prelude::spawn(async move {
+            let outcome = worker
+                .run(async move {
+                    // A dropped handle stops the worker as `stop()` would.
+                    let _ = stop_rx.await;
+                })
+                .await;
+            let _ = done_tx.send(outcome);
+        });
+        WorkerHandle {
+            stop: Mutex::new(Some(stop_tx)),
+            done: Mutex::new(Some(done_rx)),
+        }
+    }
+}
+
+#[napi]
+impl WorkerHandle {
+    /// Asks the worker to stop and resolves with what it did once it has (running jobs
+    /// finish or are released). Rejects with `CONFLICT` when called twice.
+    #[napi]
+    pub fn stop(&self, env: &Env) -> napi::Result<AsyncBlock<WorkerStats>> {
+        let stop = self.stop.lock().map(|mut s| s.take()).unwrap_or(None);
+        let done = self.done.lock().map(|mut d| d.take()).unwrap_or(None);
+        promise(env, async move {
+            let done = done.ok_or_else(|| BindError {
+                code: "CONFLICT",
+                message: "this worker was already stopped".into(),
+            })?;
+            if let Some(stop) = stop {
+                let _ = stop.send(());
+            }
+            let outcome: BindResult<Outcome> = done.await.map_err(|_| BindError {
+                code: crate::error::INTERNAL,
+                message: "the worker task ended without a result".into(),
+            });
+            Ok(outcome??.into())
+        })
+    }
+
+    /// Whether `stop()` has not been called yet.
+    #[napi(getter)]
+    pub fn running(&self) -> bool {
+        self.done.lock().map(|d| d.is_some()).unwrap_or(false)
+    }
+}
