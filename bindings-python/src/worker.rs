@@ -141,10 +141,9 @@ impl WorkerHandle {
         };
         py.detach(|| match timeout {
             Some(t) => {
-                let _ = runtime().block_on(tokio::time::timeout(
-                    Duration::from_secs_f64(t.max(0.0)),
-                    wait,
-                ));
+                let limit = Duration::from_secs_f64(t.max(0.0));
+                // The timer is made inside the runtime (it needs its reactor).
+                let _ = runtime().block_on(async move { tokio::time::timeout(limit, wait).await });
             }
             None => runtime().block_on(wait),
         });

@@ -45,5 +45,6 @@ def test_migrate_postgres():
 
 
 def test_bad_url_raises_with_code():
-    with pytest.raises(RuntimeError, match="CONFIG"):
+    with pytest.raises(resumeflow.ConfigError) as err:
         resumeflow.migrate("mysql://nowhere/x")
+    assert err.value.code == "CONFIG" and isinstance(err.value, resumeflow.ResumeflowError)

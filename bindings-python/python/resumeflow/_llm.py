@@ -16,10 +16,12 @@ import inspect
 import threading
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Union
 
-try:  # Python 3.11+
+import sys
+
+if sys.version_info >= (3, 11):
     from typing import NotRequired, TypedDict
-except ImportError:  # pragma: no cover - older Pythons
-    from typing_extensions import NotRequired, TypedDict  # type: ignore[assignment]
+else:  # pragma: no cover - older Pythons
+    from typing_extensions import NotRequired, TypedDict
 
 
 class LlmMessage(TypedDict):
@@ -95,7 +97,7 @@ class HostLlm:
         result = self.fn(request)
         if inspect.isawaitable(result):
             result = self._loop_thread().run(result)
-        return result  # type: ignore[return-value]
+        return result
 
 
 def _default_model_name(fn: Callable[..., Any]) -> str:

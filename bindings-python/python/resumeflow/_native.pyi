@@ -5,7 +5,9 @@ Python values (dicts, lists, str, int, float, bool, None). Checked against the b
 module by ``python -m mypy.stubtest resumeflow._native``.
 """
 
-from typing import Any, Awaitable, Callable, Optional
+from typing import Any, Awaitable, Callable, Optional, final
+
+__all__ = ["__version__", "Engine", "Session", "WorkerHandle", "migrate", "parse_file", "parse_file_async"]
 
 __version__: str
 
@@ -17,6 +19,7 @@ def parse_file_async(
     data: bytes, llm: Optional[Callable[[Any], Any]] = None, llm_model: Optional[str] = None
 ) -> Awaitable[Any]: ...
 
+@final
 class Engine:
     @staticmethod
     def connect(options: dict[str, Any], key: Optional[bytes] = None, llm: Optional[Callable[[Any], Any]] = None) -> Engine: ...
@@ -30,12 +33,14 @@ class Engine:
     def session_async(self, tenant_id: str, user_id: str) -> Awaitable[Session]: ...
     def start_worker(self, options: Optional[dict[str, Any]] = None) -> WorkerHandle: ...
 
+@final
 class Session:
     def call(self, op: str, args: Optional[dict[str, Any]] = None) -> Any: ...
     def call_async(self, op: str, args: Optional[dict[str, Any]] = None) -> Awaitable[Any]: ...
     def add_bytes(self, batch_id: str, name: str, data: bytes) -> Any: ...
     def add_bytes_async(self, batch_id: str, name: str, data: bytes) -> Awaitable[Any]: ...
 
+@final
 class WorkerHandle:
     def stop(self) -> None: ...
     def is_finished(self) -> bool: ...

@@ -40,7 +40,7 @@ class Progress:
         self.last = (done, total)
         if isinstance(target, ProgressBar):
             if hasattr(target, "total") and getattr(target, "total", None) != total:
-                target.total = total  # type: ignore[attr-defined]
+                setattr(target, "total", total)
                 refresh = getattr(target, "refresh", None)
                 if callable(refresh):
                     refresh()

@@ -10,6 +10,7 @@ records for pandas.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import re
 import sys
 import uuid
@@ -98,9 +99,8 @@ class Records(List[T], Generic[T]):
 
     def to_pandas(self) -> Any:
         """A ``pandas.DataFrame`` of :meth:`to_records` (pandas is imported on demand)."""
-        import pandas as pd
-
-        return pd.DataFrame(self.to_records())
+        pandas = importlib.import_module("pandas")
+        return pandas.DataFrame(self.to_records())
 
 
 def many(cls: Type[T], rows: List[Dict[str, Any]]) -> Records[T]:
@@ -114,10 +114,7 @@ def record(x: Any) -> Dict[str, Any]:
     return out
 
 
-_frozen = dataclasses.dataclass(frozen=True)
-
-
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class Tenant:
     tenant_id: uuid.UUID
     name: str
@@ -130,7 +127,7 @@ class Tenant:
     updated_at: datetime
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class User:
     user_id: uuid.UUID
     tenant_id: uuid.UUID
@@ -142,14 +139,14 @@ class User:
     updated_at: datetime
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class PermissionOverride:
     user_id: uuid.UUID
     permission: str
     effect: str
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class Actor:
     """Who a session acts as: tenant, user, role and effective permissions."""
 
@@ -159,7 +156,7 @@ class Actor:
     permissions: List[str]
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class JobDescription:
     jd_id: uuid.UUID
     tenant_id: uuid.UUID
@@ -172,7 +169,7 @@ class JobDescription:
     updated_at: datetime
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class JdVersion:
     jd_id: uuid.UUID
     version: int
@@ -184,7 +181,7 @@ class JdVersion:
     created_at: datetime
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class JdRequirement:
     kind: str
     value: str
@@ -192,7 +189,7 @@ class JdRequirement:
     mandatory: bool
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class Profile:
     """A stored weightage profile; ``profile`` is the WeightageProfile as a dict
     (``name``, ``components``, ``scorers``, ``knockouts``, ``knockout_cap``,
@@ -205,7 +202,7 @@ class Profile:
     updated_at: datetime
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class Batch:
     batch_id: uuid.UUID
     tenant_id: uuid.UUID
@@ -225,7 +222,7 @@ class Batch:
     updated_at: datetime
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class BatchProgress:
     batch_id: uuid.UUID
     status: str
@@ -244,7 +241,7 @@ class BatchProgress:
         return self.status in ("completed", "failed", "cancelled")
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class BatchFile:
     file_id: uuid.UUID
     batch_id: uuid.UUID
@@ -260,7 +257,7 @@ class BatchFile:
     updated_at: datetime
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class AddedFile:
     """One add: the file row, and ``disposition`` (``stored``, ``deduplicated``,
     ``already_in_batch`` or ``rejected``, with ``error`` then)."""
@@ -279,7 +276,7 @@ def added_file(data: Dict[str, Any]) -> AddedFile:
     )
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class DirEntryAdded:
     path: str
     added: AddedFile
@@ -289,7 +286,7 @@ def dir_entries(rows: List[Dict[str, Any]]) -> Records[DirEntryAdded]:
     return Records(DirEntryAdded(path=r["path"], added=added_file(r["added"])) for r in rows)
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class RankedResult:
     result_id: uuid.UUID
     batch_id: uuid.UUID
@@ -312,7 +309,7 @@ class RankedResult:
     candidate_name: Optional[str]
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class Evidence:
     """Everything behind one result: the local components with their evidence, the AI
     verdicts, and the resolution and policy used."""
@@ -325,7 +322,7 @@ class Evidence:
     policy: Dict[str, Any]
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class ScoreOutcome:
     resume_id: uuid.UUID
     result_id: uuid.UUID
@@ -337,7 +334,7 @@ class ScoreOutcome:
     llm_calls: int
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class Candidate:
     """A parsed resume as the session may see it (``contacts`` only with
     ``candidate_pii_read``)."""
@@ -355,7 +352,7 @@ class Candidate:
     contacts: Optional[Dict[str, Any]]
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class EmployerAlias:
     alias: str
     kind: str
@@ -363,7 +360,7 @@ class EmployerAlias:
     created_at: datetime
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class Employer:
     employer_id: uuid.UUID
     name: str
@@ -373,7 +370,7 @@ class Employer:
     candidate_count: int
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class LinkedExperience:
     experience_id: uuid.UUID
     position: int
@@ -391,19 +388,19 @@ class LinkedExperience:
     is_current: bool
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class CandidateHit:
     resume_id: uuid.UUID
     experiences: List[LinkedExperience]
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class RelinkReport:
     experiences: int
     changed: int
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class AuditEntry:
     audit_id: uuid.UUID
     actor_user_id: Optional[uuid.UUID]
@@ -414,7 +411,7 @@ class AuditEntry:
     created_at: datetime
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class AuditChain:
     """The audit chain check: ``ok`` with the number of rows ``verified``, or the first
     ``broken_at`` row."""
@@ -424,7 +421,7 @@ class AuditChain:
     broken_at: Optional[uuid.UUID]
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class JobSteps:
     job_id: uuid.UUID
     file_id: Optional[uuid.UUID]
@@ -434,14 +431,14 @@ class JobSteps:
     steps: List[str]
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class JobReplay:
     job_id: uuid.UUID
     tenant_id: uuid.UUID
     dropped_steps: List[str]
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class WorkerStats:
     claimed: int
     completed: int
@@ -452,13 +449,13 @@ class WorkerStats:
     rescued: int
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class PartitionUpkeep:
     created: List[str]
     dropped: List[str]
 
 
-@_frozen
+@dataclasses.dataclass(frozen=True)
 class ParsedDocument:
     """One document read without a database: ``resume`` is a JSON Resume dict."""
 

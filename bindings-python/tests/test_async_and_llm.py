@@ -1,0 +1,154 @@
+"""The asyncio API with an async host model, raising and malformed host models, a
+background worker with stop/join, parse_file without a database, and the typing checks
+(stubs against the native module, the public package under mypy, the generated async
+module)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pathlib
+import subprocess
+import sys
+from typing import Any, Dict
+
+import pytest
+
+import resumeflow
+from conftest import EXAMPLES, FAST_POLICY, REPO, AsyncScriptedModel, ScriptedModel
+
+PKG = REPO / "bindings-python"
+
+
+def test_async_api_with_async_model(database_url: str, tmp_path: pathlib.Path) -> None:
+    model = AsyncScriptedModel(malformed_once=True)
+
+    async def scenario() -> None:
+        engine = await resumeflow.AsyncEngine.connect(
+            database_url,
+            store_url=f"file://{tmp_path / 'store'}",
+            key=os.urandom(32),
+            llm=model,
+            llm_policy=FAST_POLICY,
+        )
+        await engine.migrate()
+        tenant = await engine.tenants.create("Async Co", "async-co")
+        owner = await engine.tenants.add_owner(tenant.tenant_id, "owner@async.test")
+        session = await engine.session(tenant.tenant_id, owner.user_id)
+        jd = await session.job_descriptions.create(
+            "Backend", text=(EXAMPLES / "jobs" / "backend-engineer.md").read_text()
+        )
+        batch = await session.batches.create(jd.jd_id)
+        # Concurrent adds on one event loop.
+        names = sorted(p.name for p in (EXAMPLES / "resumes").iterdir() if p.suffix == ".txt")
+        added = await asyncio.gather(
+            *(session.batches.add_bytes(batch.batch_id, n, (EXAMPLES / "resumes" / n).read_bytes()) for n in names)
+        )
+        assert [a.disposition for a in added] == ["stored"] * len(names)
+        await session.batches.submit(batch.batch_id)
+        seen = []
+        stats = await session.run_until_idle(
+            batch_id=batch.batch_id, progress=lambda d, t: seen.append((d, t)), poll=0.02
+        )
+        assert stats.completed == len(names)
+        assert seen[-1] == (len(names), len(names))
+        results = await session.scoring.results(batch.batch_id)
+        assert [r.rank for r in results] == list(range(1, len(names) + 1))
+        assert all(r.ai_score is not None for r in results)
+        with pytest.raises(resumeflow.NotFoundError):
+            await session.jobs("00000000-0000-7000-8000-000000000000") and await session.batches.get(
+                "00000000-0000-7000-8000-000000000000"
+            )
+
+    asyncio.run(scenario())
+    assert model.calls["score_resume"] >= 4 + 1
+
+
+def _engine(tmp_path: pathlib.Path, llm: Any) -> resumeflow.Engine:
+    engine = resumeflow.Engine.connect(
+        f"sqlite://{tmp_path / 'rf.db'}?mode=rwc",
+        store_url="memory://",
+        key=b"k" * 32,
+        llm=llm,
+        llm_policy=FAST_POLICY,
+    )
+    engine.migrate()
+    return engine
+
+
+def _screen_examples(engine: resumeflow.Engine) -> resumeflow.Records[resumeflow.RankedResult]:
+    t = engine.tenants.create("T", "t")
+    o = engine.tenants.add_owner(t.tenant_id, "o@t.test")
+    s = engine.session(t.tenant_id, o.user_id)
+    jd = s.job_descriptions.create("Backend", text=(EXAMPLES / "jobs" / "backend-engineer.md").read_text())
+    b = s.batches.create(jd.jd_id)
+    s.batches.add_dir(b.batch_id, EXAMPLES / "resumes")
+    s.batches.submit(b.batch_id)
+    worker = engine.start_worker(concurrency=2, poll_interval=0.02)
+    s.wait(b.batch_id, timeout=60, poll=0.05)
+    worker.stop()
+    stats = worker.join(timeout=60)
+    assert stats.completed == 7 and worker.is_finished()
+    return s.scoring.results(b.batch_id)
+
+
+def test_raising_model_is_retried_then_local_score_stands(tmp_path: pathlib.Path) -> None:
+    calls: Dict[str, int] = {}
+
+    def broken(request: Dict[str, Any]) -> str:
+        calls[request["purpose"]] = calls.get(request["purpose"], 0) + 1
+        raise ConnectionError("model endpoint down")
+
+    results = _screen_examples(_engine(tmp_path, broken))
+    assert len(results) == 6
+    assert all(r.ai_score is None for r in results)
+    assert all(r.final_score == r.local_score for r in results)
+    # Each failed call was retried once (FAST_POLICY), never crashing the run.
+    assert calls["score_resume"] >= 2 * 6
+
+
+def test_model_returning_the_wrong_shape_is_not_a_crash(tmp_path: pathlib.Path) -> None:
+    results = _screen_examples(_engine(tmp_path, lambda request: 42))
+    assert len(results) == 6 and all(r.ai_score is None for r in results)
+
+
+def test_sync_model_scores_with_usage(tmp_path: pathlib.Path) -> None:
+    model = ScriptedModel(malformed_once=False)
+    results = _screen_examples(_engine(tmp_path, model))
+    assert all(r.ai_score is not None and r.ai_rationale for r in results)
+
+
+def test_parse_file_without_database() -> None:
+    doc = resumeflow.parse_file(EXAMPLES / "resumes" / "amara-okafor.txt")
+    assert doc.parser == "heuristic" and doc.resume["basics"]["name"] == "Amara Okafor"
+    assert doc.experience_months > 0 and doc.text
+    with pytest.raises(resumeflow.InvalidInputError):
+        resumeflow.parse_file((EXAMPLES / "resumes" / "corrupted-upload.pdf").read_bytes())
+    parsed = asyncio.run(resumeflow.parse_file_async(EXAMPLES / "resumes" / "tomas-silva.html"))
+    assert parsed.kind == "html"
+
+
+def test_connect_needs_a_key(tmp_path: pathlib.Path) -> None:
+    with pytest.raises(resumeflow.ConfigError):
+        resumeflow.Engine.connect(f"sqlite://{tmp_path / 'x.db'}?mode=rwc")
+    with pytest.raises(resumeflow.ConfigError):
+        resumeflow.Engine.connect(f"sqlite://{tmp_path / 'x.db'}?mode=rwc", key=b"short")
+
+
+def _run(*cmd: str) -> None:
+    out = subprocess.run(cmd, cwd=PKG, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_stubs_match_the_native_module() -> None:
+    pytest.importorskip("mypy")
+    _run(sys.executable, "-m", "mypy.stubtest", "resumeflow._native")
+
+
+def test_public_package_typechecks() -> None:
+    pytest.importorskip("mypy")
+    _run(sys.executable, "-m", "mypy", "--strict", "--no-incremental", "python/resumeflow")
+
+
+def test_async_module_is_generated_from_the_blocking_one() -> None:
+    _run(sys.executable, "tools/unasync.py", "--check")
