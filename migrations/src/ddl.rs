@@ -314,13 +314,34 @@ impl Table {
             parts.push(format!("UNIQUE ({})", cols.join(", ")));
         }
         for fk in &self.foreign_keys {
-            parts.push(format!(
-                "FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE {}",
-                fk.columns.join(", "),
-                fk.table,
-                fk.ref_columns.join(", "),
-                fk.on_delete
-            ));
+            // SET NULL on a tenant-safe reference must clear the reference, never the
+            // row's tenant_id (NOT NULL): PostgreSQL names the column to clear; SQLite
+            // cannot, so there the reference is checked on its own column alone (the
+            // parent's key is unique by itself; tenant safety stays with the queries).
+            let tenant_set_null = fk.on_delete == "SET NULL"
+                && fk.columns.len() == 2
+                && fk.columns[0] == "tenant_id";
+            let sql = match (tenant_set_null, pg) {
+                (true, true) => format!(
+                    "FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE SET NULL ({})",
+                    fk.columns.join(", "),
+                    fk.table,
+                    fk.ref_columns.join(", "),
+                    fk.columns[1]
+                ),
+                (true, false) => format!(
+                    "FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE SET NULL",
+                    fk.columns[1], fk.table, fk.ref_columns[1]
+                ),
+                (false, _) => format!(
+                    "FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE {}",
+                    fk.columns.join(", "),
+                    fk.table,
+                    fk.ref_columns.join(", "),
+                    fk.on_delete
+                ),
+            };
+            parts.push(sql);
         }
         for c in &self.checks {
             parts.push(format!("CHECK ({c})"));

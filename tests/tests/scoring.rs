@@ -447,6 +447,18 @@ async fn ai_scores_with_a_scripted_model(db: &TestDb) {
             .iter()
             .all(|r| r.ai_score.is_some())
     );
+
+    // Deleting an AI score clears the resolutions' pointer, never their tenant.
+    use sea_orm::ConnectionTrait;
+    conn.execute_unprepared("DELETE FROM ai_scores").await.unwrap();
+    assert_eq!(
+        count(
+            conn,
+            "SELECT COUNT(*) FROM score_resolutions WHERE ai_score_id IS NULL AND tenant_id IS NOT NULL"
+        )
+        .await,
+        3
+    );
 }
 both_backends!(
     ai_scores_with_a_scripted_model,
