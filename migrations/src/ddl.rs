@@ -318,9 +318,8 @@ impl Table {
             // row's tenant_id (NOT NULL): PostgreSQL names the column to clear; SQLite
             // cannot, so there the reference is checked on its own column alone (the
             // parent's key is unique by itself; tenant safety stays with the queries).
-            let tenant_set_null = fk.on_delete == "SET NULL"
-                && fk.columns.len() == 2
-                && fk.columns[0] == "tenant_id";
+            let tenant_set_null =
+                fk.on_delete == "SET NULL" && fk.columns.len() == 2 && fk.columns[0] == "tenant_id";
             let sql = match (tenant_set_null, pg) {
                 (true, true) => format!(
                     "FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE SET NULL ({})",

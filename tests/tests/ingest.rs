@@ -764,7 +764,10 @@ async fn job_descriptions(db: &TestDb) {
         ("Rust engineer", 1, true)
     );
     // Explicit parameters are kept as given, under the effective criteria read from the text.
-    assert_eq!(got.parameters["explicit"], serde_json::json!({"skills": ["rust"]}));
+    assert_eq!(
+        got.parameters["explicit"],
+        serde_json::json!({"skills": ["rust"]})
+    );
     assert_eq!(got.parameters["source"], "heuristic");
     assert_eq!(
         s.job_descriptions().text(id).await.unwrap().as_deref(),

@@ -450,7 +450,9 @@ async fn ai_scores_with_a_scripted_model(db: &TestDb) {
 
     // Deleting an AI score clears the resolutions' pointer, never their tenant.
     use sea_orm::ConnectionTrait;
-    conn.execute_unprepared("DELETE FROM ai_scores").await.unwrap();
+    conn.execute_unprepared("DELETE FROM ai_scores")
+        .await
+        .unwrap();
     assert_eq!(
         count(
             conn,
