@@ -68,8 +68,9 @@ step "Rust tests (SQLite and PostgreSQL)"
 cargo test --locked
 
 step "Python binding"
-"$VENV/bin/pip" install -q --disable-pip-version-check "maturin>=1.16,<2" pytest "psycopg[binary]"
+"$VENV/bin/pip" install -q --disable-pip-version-check "maturin>=1.16,<2" pytest "psycopg[binary]" mypy pandas tqdm
 (cd bindings-python && VIRTUAL_ENV="$VENV" PATH="$VENV/bin:$PATH" maturin develop -q)
+(cd bindings-python && "$VENV/bin/python" -m mypy.stubtest resumeflow._native && "$VENV/bin/python" -m mypy --strict python/resumeflow && "$VENV/bin/python" tools/unasync.py --check)
 "$VENV/bin/python" -m pytest -q bindings-python/tests
 
 step "Node binding"
