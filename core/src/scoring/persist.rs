@@ -408,6 +408,25 @@ fn short_hash(s: &str) -> String {
     hex::encode(&Sha256::digest(s.as_bytes())[..8])
 }
 
+/// The AI score of a resume for a JD version by a model, if any.
+async fn ai_score_row<C: ConnectionTrait>(
+    conn: &C,
+    tenant: Uuid,
+    resume_id: Uuid,
+    jd_id: Uuid,
+    jd_version: i32,
+    model: &str,
+) -> Result<Option<ai_scores::Model>> {
+    Ok(ai_scores::Entity::find()
+        .filter(ai_scores::Column::TenantId.eq(tenant))
+        .filter(ai_scores::Column::ResumeId.eq(resume_id))
+        .filter(ai_scores::Column::JdId.eq(jd_id))
+        .filter(ai_scores::Column::JdVersion.eq(jd_version))
+        .filter(ai_scores::Column::Model.eq(model))
+        .one(conn)
+        .await?)
+}
+
 /// Scores `resume_id` for `batch_id` (its job description version and profile snapshot)
 /// and writes the local score, the AI score (when `llm` is given), the resolution and
 /// the batch's result row, unranked. Rerunning replaces the resolution and result and
@@ -431,14 +450,15 @@ pub(crate) async fn score_resume(
         .ok_or_else(|| Error::not_found("resume", resume_id))?;
     let stored_ai = match llm {
         Some(c) => {
-            ai_scores::Entity::find()
-                .filter(ai_scores::Column::TenantId.eq(tenant))
-                .filter(ai_scores::Column::ResumeId.eq(resume_id))
-                .filter(ai_scores::Column::JdId.eq(batch.jd_id))
-                .filter(ai_scores::Column::JdVersion.eq(batch.jd_version))
-                .filter(ai_scores::Column::Model.eq(c.model()))
-                .one(&tx)
-                .await?
+            ai_score_row(
+                &tx,
+                tenant,
+                resume_id,
+                batch.jd_id,
+                batch.jd_version,
+                &c.model(),
+            )
+            .await?
         }
         None => None,
     };
@@ -643,29 +663,32 @@ pub(crate) async fn score_resume(
                 )
                 .exec_without_returning(&tx)
                 .await?;
+            let model = llm.map(|c| c.model()).unwrap_or_default();
             Some(
-                ai_scores::Entity::find()
-                    .filter(ai_scores::Column::TenantId.eq(tenant))
-                    .filter(ai_scores::Column::ResumeId.eq(resume_id))
-                    .filter(ai_scores::Column::JdId.eq(batch.jd_id))
-                    .filter(ai_scores::Column::JdVersion.eq(batch.jd_version))
-                    .filter(ai_scores::Column::Model.eq(llm.map(|c| c.model()).unwrap_or_default()))
-                    .one(&tx)
-                    .await?
-                    .map_or(id, |m| m.ai_score_id),
+                ai_score_row(
+                    &tx,
+                    tenant,
+                    resume_id,
+                    batch.jd_id,
+                    batch.jd_version,
+                    &model,
+                )
+                .await?
+                .map_or(id, |m| m.ai_score_id),
             )
         }
         None => match (llm, &ai_score) {
             // Reused: point at the stored row.
-            (Some(c), Some(_)) => ai_scores::Entity::find()
-                .filter(ai_scores::Column::TenantId.eq(tenant))
-                .filter(ai_scores::Column::ResumeId.eq(resume_id))
-                .filter(ai_scores::Column::JdId.eq(batch.jd_id))
-                .filter(ai_scores::Column::JdVersion.eq(batch.jd_version))
-                .filter(ai_scores::Column::Model.eq(c.model()))
-                .one(&tx)
-                .await?
-                .map(|m| m.ai_score_id),
+            (Some(c), Some(_)) => ai_score_row(
+                &tx,
+                tenant,
+                resume_id,
+                batch.jd_id,
+                batch.jd_version,
+                &c.model(),
+            )
+            .await?
+            .map(|m| m.ai_score_id),
             _ => None,
         },
     };
