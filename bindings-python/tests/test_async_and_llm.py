@@ -56,9 +56,7 @@ def test_async_api_with_async_model(database_url: str, tmp_path: pathlib.Path) -
         assert [r.rank for r in results] == list(range(1, len(names) + 1))
         assert all(r.ai_score is not None for r in results)
         with pytest.raises(resumeflow.NotFoundError):
-            await session.jobs("00000000-0000-7000-8000-000000000000") and await session.batches.get(
-                "00000000-0000-7000-8000-000000000000"
-            )
+            await session.batches.get("00000000-0000-7000-8000-000000000000")
 
     asyncio.run(scenario())
     assert model.calls["score_resume"] >= 4 + 1
