@@ -83,6 +83,85 @@ pub fn delimit_untrusted(label: &str, text: &str) -> String {
     )
 }
 
+/// What [`ask_checked`] came to, with every request sent and every answer received.
+pub(crate) struct Checked<T> {
+    pub(crate) outcome: Result<T, Unanswered>,
+    pub(crate) requests: Vec<LlmRequest>,
+    pub(crate) responses: Vec<LlmResponse>,
+}
+
+/// Why [`ask_checked`] has no accepted answer.
+pub(crate) enum Unanswered {
+    /// The call itself failed (after the engine's retries for transient errors).
+    Call(LlmError),
+    /// Every answer was rejected; the reason for the last.
+    Rejected(String),
+}
+
+impl std::fmt::Display for Unanswered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unanswered::Call(e) => write!(f, "{e}"),
+            Unanswered::Rejected(why) => write!(f, "{why}"),
+        }
+    }
+}
+
+/// Sends `req` and hands each answer to `check`, at most `attempts` calls. A rejected
+/// answer goes back to the model as an assistant message followed by the reason and
+/// `retry_hint`, so the next call can correct it. A failed call ends the loop (transient
+/// failures were already retried by the engine's [`LlmPolicy`]).
+pub(crate) async fn ask_checked<T>(
+    client: &dyn LlmClient,
+    mut req: LlmRequest,
+    attempts: usize,
+    retry_hint: &str,
+    check: impl Fn(&str) -> Result<T, String>,
+) -> Checked<T> {
+    let mut requests = Vec::new();
+    let mut responses = Vec::new();
+    let mut last = String::from("no attempt was made");
+    for _ in 0..attempts.max(1) {
+        requests.push(req.clone());
+        let resp = match client.complete(&req).await {
+            Ok(r) => r,
+            Err(e) => {
+                return Checked {
+                    outcome: Err(Unanswered::Call(e)),
+                    requests,
+                    responses,
+                };
+            }
+        };
+        responses.push(resp.clone());
+        match check(&resp.text) {
+            Ok(v) => {
+                return Checked {
+                    outcome: Ok(v),
+                    requests,
+                    responses,
+                };
+            }
+            Err(why) => {
+                req.messages.push(LlmMessage {
+                    role: "assistant".into(),
+                    content: resp.text,
+                });
+                req.messages.push(LlmMessage {
+                    role: "user".into(),
+                    content: format!("That answer was rejected: {why}. {retry_hint}"),
+                });
+                last = why;
+            }
+        }
+    }
+    Checked {
+        outcome: Err(Unanswered::Rejected(last)),
+        requests,
+        responses,
+    }
+}
+
 /// How resumeflow calls the host's model: at most `concurrency` calls at once across the
 /// engine, each limited to `timeout`, and a transient failure retried up to `retries`
 /// times with exponential backoff (`backoff` doubling, capped at `max_backoff`, with

@@ -302,56 +302,38 @@ fn fill_back(r: &mut ParsedResume, table: &[(String, String)], local: &ParsedRes
 pub async fn parse(client: &dyn LlmClient, text: &str) -> LlmParseOutcome {
     let local = heuristic::parse_text(text);
     let (redacted, table) = redact(text, local.basics.name.as_deref());
-    let mut req = request(&redacted);
-    let mut requests = Vec::new();
-    let mut responses = Vec::new();
-    let mut last_error = String::new();
-    for _ in 0..MAX_ATTEMPTS {
-        requests.push(req.clone());
-        let resp = match client.complete(&req).await {
-            Ok(r) => r,
-            Err(e) => {
-                last_error = e.to_string();
-                break;
-            }
-        };
-        responses.push(resp.clone());
-        match json_of(&resp.text).and_then(|v| check(&v)) {
-            Ok(mut r) => {
-                let dropped = drop_unsupported(&mut r, &redacted);
-                fill_back(&mut r, &table, &local);
-                return LlmParseOutcome {
-                    resume: r,
-                    parser: "llm",
-                    fallback_reason: None,
-                    requests,
-                    responses,
-                    dropped,
-                };
-            }
-            Err(why) => {
-                last_error = why.clone();
-                req.messages.push(LlmMessage {
-                    role: "assistant".into(),
-                    content: resp.text,
-                });
-                req.messages.push(LlmMessage {
-                    role: "user".into(),
-                    content: format!("That answer was rejected: {why}. Answer again with one JSON object matching the schema."),
-                });
+    let asked = crate::llm::ask_checked(
+        client,
+        request(&redacted),
+        MAX_ATTEMPTS,
+        "Answer again with one JSON object matching the schema.",
+        |answer| json_of(answer).and_then(|v| check(&v)),
+    )
+    .await;
+    match asked.outcome {
+        Ok(mut r) => {
+            let dropped = drop_unsupported(&mut r, &redacted);
+            fill_back(&mut r, &table, &local);
+            LlmParseOutcome {
+                resume: r,
+                parser: "llm",
+                fallback_reason: None,
+                requests: asked.requests,
+                responses: asked.responses,
+                dropped,
             }
         }
-    }
-    LlmParseOutcome {
-        resume: local,
-        parser: "heuristic",
-        fallback_reason: Some(format!(
-            "LLM parse failed after {} attempt(s): {last_error}",
-            requests.len()
-        )),
-        requests,
-        responses,
-        dropped: Vec::new(),
+        Err(why) => LlmParseOutcome {
+            resume: local,
+            parser: "heuristic",
+            fallback_reason: Some(format!(
+                "LLM parse failed after {} attempt(s): {why}",
+                asked.requests.len()
+            )),
+            requests: asked.requests,
+            responses: asked.responses,
+            dropped: Vec::new(),
+        },
     }
 }
 

@@ -134,45 +134,27 @@ fn check(answer: &str, posting: &str) -> Result<(Criteria, Vec<String>), String>
 
 /// Criteria for `text` from the model; the heuristic extractor's when the model fails.
 pub async fn extract(client: &dyn LlmClient, text: &str) -> CriteriaOutcome {
-    let mut req = request(text);
-    let mut last_error = String::new();
-    for _ in 0..MAX_ATTEMPTS {
-        let resp = match client.complete(&req).await {
-            Ok(r) => r,
-            Err(e) => {
-                last_error = e.to_string();
-                break;
-            }
-        };
-        match check(&resp.text, text) {
-            Ok((criteria, dropped)) => {
-                return CriteriaOutcome {
-                    criteria,
-                    source: "llm",
-                    fallback_reason: None,
-                    dropped,
-                };
-            }
-            Err(why) => {
-                last_error = why.clone();
-                req.messages.push(LlmMessage {
-                    role: "assistant".into(),
-                    content: resp.text,
-                });
-                req.messages.push(LlmMessage {
-                    role: "user".into(),
-                    content: format!(
-                        "That answer was rejected: {why}. Answer again with one JSON object matching the schema."
-                    ),
-                });
-            }
-        }
-    }
-    CriteriaOutcome {
-        criteria: extract_criteria(text),
-        source: "heuristic",
-        fallback_reason: Some(format!("LLM criteria extraction failed: {last_error}")),
-        dropped: Vec::new(),
+    let asked = crate::llm::ask_checked(
+        client,
+        request(text),
+        MAX_ATTEMPTS,
+        "Answer again with one JSON object matching the schema.",
+        |answer| check(answer, text),
+    )
+    .await;
+    match asked.outcome {
+        Ok((criteria, dropped)) => CriteriaOutcome {
+            criteria,
+            source: "llm",
+            fallback_reason: None,
+            dropped,
+        },
+        Err(why) => CriteriaOutcome {
+            criteria: extract_criteria(text),
+            source: "heuristic",
+            fallback_reason: Some(format!("LLM criteria extraction failed: {why}")),
+            dropped: Vec::new(),
+        },
     }
 }
 

@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 use crate::jd::criteria::Criteria;
-use crate::llm::{LlmClient, LlmError, LlmMessage, LlmRequest, LlmResponse, delimit_untrusted};
+use crate::llm::{LlmClient, LlmMessage, LlmRequest, LlmResponse, delimit_untrusted};
 
 /// Calls per resume, the first included.
 pub const MAX_ATTEMPTS: usize = 3;
@@ -401,54 +401,26 @@ pub async fn score(
 ) -> AiOutcome {
     let reqs = requirements(criteria);
     let model = client.model();
-    let mut req = request(job_title, &reqs, resume_text);
-    let mut requests = Vec::new();
-    let mut responses = Vec::new();
-    let mut last_error = String::new();
-    for _ in 0..MAX_ATTEMPTS {
-        requests.push(req.clone());
-        let resp = match client.complete(&req).await {
-            Ok(r) => r,
-            Err(e @ (LlmError::Transient(_) | LlmError::Permanent(_))) => {
-                return AiOutcome {
-                    status: AiStatus::Failed(e.to_string()),
-                    requests,
-                    responses,
-                };
-            }
-        };
-        responses.push(resp.clone());
-        match check(&resp.text, &reqs, resume_text, &model) {
-            Ok(s) => {
-                return AiOutcome {
-                    status: AiStatus::Ok(s),
-                    requests,
-                    responses,
-                };
-            }
-            Err(why) => {
-                last_error = why.clone();
-                req.messages.push(LlmMessage {
-                    role: "assistant".into(),
-                    content: resp.text,
-                });
-                req.messages.push(LlmMessage {
-                    role: "user".into(),
-                    content: format!(
-                        "That answer was rejected: {why}. Answer again with one JSON object \
-                         matching the schema, with one verdict for every requirement id."
-                    ),
-                });
-            }
-        }
-    }
-    AiOutcome {
-        status: AiStatus::Invalid(format!(
-            "no valid answer in {} attempt(s): {last_error}",
-            requests.len()
+    let asked = crate::llm::ask_checked(
+        client,
+        request(job_title, &reqs, resume_text),
+        MAX_ATTEMPTS,
+        "Answer again with one JSON object matching the schema, with one verdict for every requirement id.",
+        |answer| check(answer, &reqs, resume_text, &model),
+    )
+    .await;
+    let status = match asked.outcome {
+        Ok(s) => AiStatus::Ok(s),
+        Err(crate::llm::Unanswered::Call(e)) => AiStatus::Failed(e.to_string()),
+        Err(crate::llm::Unanswered::Rejected(why)) => AiStatus::Invalid(format!(
+            "no valid answer in {} attempt(s): {why}",
+            asked.requests.len()
         )),
-        requests,
-        responses,
+    };
+    AiOutcome {
+        status,
+        requests: asked.requests,
+        responses: asked.responses,
     }
 }
 
@@ -460,6 +432,7 @@ mod tests {
 
     use super::*;
     use crate::jd::criteria::{EducationLevel, Requirement};
+    use crate::llm::LlmError;
 
     /// A model that answers from a script, one answer per call, and keeps the requests.
     struct Script {
