@@ -453,6 +453,149 @@ mod openai {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    /// A model that fails `fail_first` times with `error`, then answers after `delay`,
+    /// and records how many calls were in flight at once.
+    struct Flaky {
+        fail_first: usize,
+        error: LlmError,
+        delay: Duration,
+        calls: AtomicUsize,
+        in_flight: AtomicUsize,
+        max_in_flight: AtomicUsize,
+    }
+
+    impl Flaky {
+        fn new(fail_first: usize, error: LlmError, delay: Duration) -> Arc<Self> {
+            Arc::new(Flaky {
+                fail_first,
+                error,
+                delay,
+                calls: AtomicUsize::new(0),
+                in_flight: AtomicUsize::new(0),
+                max_in_flight: AtomicUsize::new(0),
+            })
+        }
+    }
+
+    #[async_trait]
+    impl LlmClient for Flaky {
+        async fn complete(&self, _: &LlmRequest) -> Result<LlmResponse, LlmError> {
+            let n = self.calls.fetch_add(1, Ordering::SeqCst);
+            let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+            tokio::time::sleep(self.delay).await;
+            self.in_flight.fetch_sub(1, Ordering::SeqCst);
+            if n < self.fail_first {
+                return Err(self.error.clone());
+            }
+            Ok(LlmResponse {
+                text: format!("answer {n}"),
+                usage: None,
+                model: None,
+            })
+        }
+        fn model(&self) -> String {
+            "flaky".into()
+        }
+    }
+
+    fn quick(concurrency: usize, retries: u32, timeout: Duration) -> LlmPolicy {
+        LlmPolicy {
+            concurrency,
+            retries,
+            backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(5),
+            timeout,
+        }
+    }
+
+    fn req() -> LlmRequest {
+        LlmRequest {
+            purpose: "test".into(),
+            messages: vec![],
+            json_schema: None,
+            temperature: 0.0,
+            max_tokens: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn transient_failures_are_retried_with_backoff() {
+        let inner = Flaky::new(2, LlmError::Transient("503".into()), Duration::ZERO);
+        let gate = GatedLlm::new(inner.clone(), quick(4, 3, Duration::from_secs(5)));
+        assert_eq!(gate.complete(&req()).await.unwrap().text, "answer 2");
+        assert_eq!(inner.calls.load(Ordering::SeqCst), 3);
+        // More failures than retries: the last error comes back.
+        let inner = Flaky::new(10, LlmError::Transient("503".into()), Duration::ZERO);
+        let gate = GatedLlm::new(inner.clone(), quick(4, 2, Duration::from_secs(5)));
+        assert!(matches!(
+            gate.complete(&req()).await,
+            Err(LlmError::Transient(_))
+        ));
+        assert_eq!(inner.calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn permanent_failures_are_not_retried() {
+        let inner = Flaky::new(1, LlmError::Permanent("401".into()), Duration::ZERO);
+        let gate = GatedLlm::new(inner.clone(), quick(4, 3, Duration::from_secs(5)));
+        assert!(matches!(
+            gate.complete(&req()).await,
+            Err(LlmError::Permanent(_))
+        ));
+        assert_eq!(inner.calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_slow_answer_times_out_and_is_retried() {
+        let inner = Flaky::new(
+            0,
+            LlmError::Transient(String::new()),
+            Duration::from_millis(200),
+        );
+        let gate = GatedLlm::new(inner.clone(), quick(4, 1, Duration::from_millis(20)));
+        let err = gate.complete(&req()).await.unwrap_err();
+        assert!(err.to_string().contains("no answer within"), "{err}");
+        assert_eq!(inner.calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn calls_in_flight_stay_within_the_limit() {
+        let inner = Flaky::new(
+            0,
+            LlmError::Transient(String::new()),
+            Duration::from_millis(10),
+        );
+        let gate = Arc::new(GatedLlm::new(
+            inner.clone(),
+            quick(3, 0, Duration::from_secs(5)),
+        ));
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..12 {
+            let g = gate.clone();
+            tasks.spawn(async move { g.complete(&req()).await.is_ok() });
+        }
+        while let Some(ok) = tasks.join_next().await {
+            assert!(ok.unwrap());
+        }
+        assert_eq!(inner.calls.load(Ordering::SeqCst), 12);
+        assert_eq!(inner.max_in_flight.load(Ordering::SeqCst), 3);
+    }
+
+    #[test]
+    fn equal_requests_hash_alike_and_models_apart() {
+        assert_eq!(request_hash("m", &req()), request_hash("m", &req()));
+        assert_ne!(request_hash("m", &req()), request_hash("n", &req()));
+        let mut other = req();
+        other.temperature = 0.5;
+        assert_ne!(request_hash("m", &req()), request_hash("m", &other));
+        let t = uuid::Uuid::nil();
+        assert_eq!(cache_key(t, "ab"), format!("t/{t}/llm/ab.json"));
+    }
 
     #[test]
     fn untrusted_text_cannot_close_its_block() {
