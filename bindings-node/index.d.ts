@@ -373,10 +373,11 @@ export interface BatchProgress {
   batchId: string
   status: BatchStatus
   totalFiles: number
+  /** Files processed successfully. */
   processedFiles: number
-  /** Files that failed (also counted in `processedFiles`). */
+  /** Files rejected at upload or failed in processing. */
   failedFiles: number
-  /** Files not yet processed. */
+  /** Files neither processed nor failed yet. */
   pendingFiles: number
 }
 

@@ -77,10 +77,11 @@ pub struct BatchProgress {
     pub batch_id: String,
     pub status: BatchStatus,
     pub total_files: i32,
+    /// Files processed successfully.
     pub processed_files: i32,
-    /// Files that failed (also counted in `processedFiles`).
+    /// Files rejected at upload or failed in processing.
     pub failed_files: i32,
-    /// Files not yet processed.
+    /// Files neither processed nor failed yet.
     pub pending_files: i32,
 }
 
