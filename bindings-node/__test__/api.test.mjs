@@ -79,6 +79,9 @@ async function surface (t, databaseUrl) {
   await rejectsWith(engine.session(acme.tenantId, viewer.userId), 'CONFIG')
   await s.users.reactivate(viewer.userId)
   await engine.session(acme.tenantId, viewer.userId)
+  const leaver = await s.users.create({ email: 'leaver@acme.test', role: 'recruiter' })
+  await s.users.delete(leaver.userId)
+  await rejectsWith(s.users.get(leaver.userId), 'NOT_FOUND')
 
   // Tenant isolation: another tenant's ids are not found.
   const gs = await engine.session(globex.tenantId, gOwner.userId)
@@ -200,6 +203,19 @@ async function surface (t, databaseUrl) {
   assert.ok(hits.some((h) => h.resumeId === cand.resumeId))
   const byTitle = await s.employers.candidatesByTitle(cand.experiences[0].title)
   assert.ok(byTitle.some((h) => h.resumeId === cand.resumeId))
+  // Employer decisions: an alias, a merge and a split.
+  const nick = await s.employers.addAlias('Definitely Not A Real Company Ltd', found.employerId)
+  assert.equal(nick.employerId, found.employerId)
+  assert.ok(nick.aliases.some((x) => x.alias === 'Definitely Not A Real Company Ltd' && x.kind === 'merge'))
+  assert.equal((await s.employers.find('Definitely Not A Real Company Ltd')).employerId, found.employerId)
+  const second = employers.find((e) => e.employerId !== found.employerId)
+  const merged = await s.employers.merge(second.employerId, found.employerId)
+  assert.equal(merged.employerId, found.employerId)
+  assert.equal((await s.employers.find(second.name)).employerId, found.employerId)
+  await rejectsWith(s.employers.get(second.employerId), 'NOT_FOUND')
+  const split = await s.employers.split(second.name)
+  assert.notEqual(split.employerId, found.employerId)
+  assert.equal((await s.employers.find(second.name)).employerId, split.employerId)
   const relinked = await s.employers.relink()
   assert.ok(relinked.experiences >= cand.experiences.length)
 
