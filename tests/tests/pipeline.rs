@@ -344,3 +344,112 @@ both_backends!(
     a_killed_worker_is_finished_from_its_checkpoint,
     a_killed_worker_is_finished_from_its_checkpoint
 );
+
+/// Two workers, as on two machines, share one PostgreSQL and one S3 bucket (moto, started
+/// by scripts/test.sh): every file is processed once, every resume has one result, and
+/// nothing in the bucket is readable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_workers_share_postgres_and_s3() {
+    let Ok(endpoint) = std::env::var("RESUMEFLOW_TEST_S3_ENDPOINT") else {
+        if std::env::var("RESUMEFLOW_REQUIRE_S3").as_deref() == Ok("1") {
+            panic!("RESUMEFLOW_REQUIRE_S3=1 but RESUMEFLOW_TEST_S3_ENDPOINT is not set");
+        }
+        eprintln!("SKIP two_workers_share_postgres_and_s3: RESUMEFLOW_TEST_S3_ENDPOINT is not set");
+        return;
+    };
+    let Some(db) = TestDb::create(resumeflow_tests::Backend::Postgres).await else {
+        return;
+    };
+    let bucket =
+        std::env::var("RESUMEFLOW_TEST_S3_BUCKET").unwrap_or_else(|_| "resumeflow-test".into());
+    let prefix = format!("run-{}", Uuid::now_v7().simple());
+    let key = [7u8; 32];
+    let machine = |llm: Arc<ScriptedLlm>| {
+        let (url, endpoint, bucket, prefix) = (
+            db.url.clone(),
+            endpoint.clone(),
+            bucket.clone(),
+            prefix.clone(),
+        );
+        async move {
+            Engine::builder()
+                .database_url(&url)
+                .store_url(format!("s3://{bucket}/{prefix}"))
+                .store_options(resumeflow::StoreOptions {
+                    endpoint: Some(endpoint),
+                    region: Some("us-east-1".into()),
+                    access_key_id: Some("testing".into()),
+                    secret_access_key: Some("testing".into()),
+                    allow_http: true,
+                })
+                .keys(Arc::new(LocalKeyProvider::new(key)))
+                .llm(llm)
+                .build()
+                .await
+                .unwrap()
+        }
+    };
+    let (llm_a, llm_b) = (
+        Arc::new(ScriptedLlm::default()),
+        Arc::new(ScriptedLlm::default()),
+    );
+    let a = machine(llm_a.clone()).await;
+    let b = machine(llm_b.clone()).await;
+    a.migrate().await.unwrap();
+    let s = owner_session(&a, "acme").await;
+    let batch = backend_jd_batch(&s).await;
+    let docs = eval_docs(10);
+    for p in &docs {
+        s.batches().add_path(batch, p).await.unwrap();
+    }
+    s.batches().submit(batch).await.unwrap();
+    let (wa, wb) = (a.worker(fast()), b.worker(fast()));
+    let (ra, rb) = tokio::join!(wa.run_until_idle(), wb.run_until_idle());
+    let (ra, rb) = (ra.unwrap(), rb.unwrap());
+    assert_eq!(
+        ra.completed + rb.completed,
+        docs.len() as u64,
+        "{ra:?} {rb:?}"
+    );
+    assert_eq!(
+        llm_a.calls_for("score_resume") + llm_b.calls_for("score_resume"),
+        docs.len(),
+        "each resume scored once"
+    );
+    let got = s.batches().get(batch).await.unwrap();
+    assert_eq!(
+        (got.status, got.processed_files as usize),
+        (BatchStatus::Completed, docs.len())
+    );
+    let conn = a.connection();
+    let resumes = count(conn, "SELECT COUNT(*) FROM resumes").await;
+    assert_eq!(count(conn, "SELECT COUNT(*) FROM results").await, resumes);
+    assert_eq!(
+        count(conn, "SELECT COUNT(*) FROM jobs WHERE status = 'completed'").await as usize,
+        docs.len()
+    );
+    // Sealed on S3: none of the candidates' e-mail addresses in any object.
+    let emails: Vec<String> = docs
+        .iter()
+        .filter_map(|p| {
+            let id = p.file_name()?.to_str()?.split('.').next()?.to_owned();
+            let truth = std::fs::read(eval_dir().join(format!("resumes/{id}.truth.json"))).ok()?;
+            let v: serde_json::Value = serde_json::from_slice(&truth).ok()?;
+            v["basics"]["email"].as_str().map(str::to_owned)
+        })
+        .collect();
+    assert!(!emails.is_empty());
+    let store = a.store().unwrap();
+    let keys = store.list("t").await.unwrap();
+    assert!(
+        keys.iter().any(|k| k.contains("/jobs/")),
+        "checkpoints are on S3"
+    );
+    for k in keys {
+        let bytes = store.get(&k).await.unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!emails.iter().any(|e| text.contains(e.as_str())), "{k}");
+    }
+    drop((a, b));
+    db.cleanup().await;
+}
