@@ -72,7 +72,7 @@ pub(crate) fn parse_file_async<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let bytes = data.as_bytes().to_vec();
     let llm = client(llm, llm_model);
-    pyo3_async_runtimes::tokio::future_into_py(py, async move {
+    crate::runtime::future_into_py(py, async move {
         parse(bytes, llm)
             .await
             .map(Json)

@@ -265,7 +265,7 @@ impl Engine {
         llm: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let (o, key, llm) = connect_args(py, options, key, llm)?;
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        crate::runtime::future_into_py(py, async move {
             connect(o, key, llm)
                 .await
                 .map(|inner| Engine { inner })
@@ -302,7 +302,7 @@ impl Engine {
         let parsed: EngineOp =
             serde_json::from_value(op_value(op, args)?).map_err(|e| bad_args(py, op, e))?;
         let engine = self.inner.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        crate::runtime::future_into_py(py, async move {
             parsed
                 .run(&engine)
                 .await
@@ -329,7 +329,7 @@ impl Engine {
     ) -> PyResult<Bound<'py, PyAny>> {
         let (t, u) = ids(py, tenant_id, user_id)?;
         let engine = self.inner.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        crate::runtime::future_into_py(py, async move {
             engine
                 .session(t, u)
                 .await

@@ -8,8 +8,8 @@
 //! blocking and the asyncio face. The typed, documented API lives in the pure-Python layer
 //! (`python/resumeflow`), which turns the JSON-shaped answers into frozen dataclasses.
 //!
-//! Blocking calls release the GIL (`py.detach`) and run on one tokio runtime, the one
-//! pyo3-async-runtimes uses for coroutines, created lazily on first use.
+//! Blocking calls release the GIL (`py.detach`) and run on one tokio runtime per process,
+//! shared with coroutines, created lazily and again after a fork (see `runtime.rs`).
 
 use pyo3::prelude::*;
 
@@ -18,13 +18,11 @@ mod convert;
 mod engine;
 mod error;
 mod llm;
+mod runtime;
 mod session;
 mod worker;
 
-/// The process-wide runtime, shared by blocking calls and coroutines.
-pub(crate) fn runtime() -> &'static tokio::runtime::Runtime {
-    pyo3_async_runtimes::tokio::get_runtime()
-}
+pub(crate) use runtime::runtime;
 
 /// Applies every pending resumeflow migration to `database_url` (postgres:// or sqlite://).
 #[pyfunction]

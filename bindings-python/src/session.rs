@@ -512,7 +512,7 @@ impl Session {
     ) -> PyResult<Bound<'py, PyAny>> {
         let parsed = parse_op(py, op, args)?;
         let s = self.inner.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        crate::runtime::future_into_py(py, async move {
             parsed
                 .run(&s)
                 .await
@@ -553,7 +553,7 @@ impl Session {
         let bytes = data.as_bytes().to_vec();
         let name = name.to_owned();
         let s = self.inner.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        crate::runtime::future_into_py(py, async move {
             let r = async { to_json(s.batches().add_bytes(id, &name, bytes).await?) }.await;
             r.map(Json).map_err(|e| Python::attach(|py| to_py(py, &e)))
         })

@@ -156,7 +156,7 @@ impl WorkerHandle {
     /// `join()` as a coroutine (no timeout: wrap it in `asyncio.wait_for`).
     fn join_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let mut rx = self.done.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        crate::runtime::future_into_py(py, async move {
             let outcome = rx
                 .wait_for(|o| o.is_some())
                 .await

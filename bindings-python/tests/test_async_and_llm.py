@@ -150,3 +150,25 @@ def test_public_package_typechecks() -> None:
 
 def test_async_module_is_generated_from_the_blocking_one() -> None:
     _run(sys.executable, "tools/unasync.py", "--check")
+
+
+def _child_screens(db_dir: str) -> None:
+    engine = resumeflow.Engine.connect(f"sqlite://{db_dir}/child.db?mode=rwc", store_url="memory://", key=b"c" * 32)
+    engine.migrate()
+    tenant = engine.tenants.create("Child", "child")
+    assert engine.tenants.get(tenant.tenant_id).slug == "child"
+    assert asyncio.run(resumeflow.parse_file_async(EXAMPLES / "resumes" / "amara-okafor.txt")).parser == "heuristic"
+
+
+def test_a_forked_child_gets_its_own_runtime(tmp_path: pathlib.Path) -> None:
+    import multiprocessing
+
+    # The parent's runtime is up (threads running) before the fork.
+    _engine(tmp_path, None).tenants.create("Parent", "parent")
+    child = multiprocessing.get_context("fork").Process(target=_child_screens, args=(str(tmp_path),))
+    child.start()
+    child.join(120)
+    if child.is_alive():
+        child.kill()
+        pytest.fail("the forked child hung")
+    assert child.exitcode == 0

@@ -60,3 +60,7 @@ def test_tutorial_runs(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, 
     assert [r.rank for r in results][:3] == [1, 2, 3]
     assert namespace["table"]["final_score"].is_monotonic_decreasing
     assert os.path.exists(tmp_path / "master.key")
+    # The host model scored every readable resume (one malformed answer asked again).
+    provider = namespace["provider"]
+    assert provider.model.calls["score_resume"] >= 6 + 1
+    assert all(r.ai_score is not None for r in namespace["screening"].scoring.results(namespace["batch3"].batch_id))
