@@ -590,6 +590,26 @@ export interface Experience {
 /** A file's state in its batch. */
 export type FileStatus = 'received' | 'queued' | 'processing' | 'completed' | 'failed'
 
+/**
+ * Criteria as a job description stores them (the JSON of `parameters`, also the format
+ * of `*.criteria.json` files): snake_case members, each optional. Hosts may keep members
+ * of their own beside them.
+ */
+export interface JdParameters {
+  title?: string
+  must_have?: Array<string>
+  nice_to_have?: Array<string>
+  min_years?: number
+  min_education?: EducationLevel
+  relevant_titles?: Array<string>
+  exclude_titles?: Array<string>
+  relevant_by_skills?: boolean
+  location?: string
+  salary?: SalaryRange
+  keywords?: Array<Requirement>
+  regexes?: Array<Requirement>
+}
+
 /** A requirement row of the current version. */
 export interface JdRequirement {
   /**
@@ -606,7 +626,7 @@ export interface JdRequirement {
 export interface JdUpdate {
   title?: string
   text?: string
-  parameters?: Partial<Criteria> & Record<string, unknown>
+  parameters?: JdParameters & Record<string, unknown>
   /** Why it changed, kept with the version. */
   note?: string
 }
@@ -616,7 +636,7 @@ export interface JdVersion {
   jdId: string
   version: number
   title: string
-  parameters: Partial<Criteria> & Record<string, unknown>
+  parameters: JdParameters & Record<string, unknown>
   hasText: boolean
   changedBy?: string
   changeNote?: string
@@ -629,7 +649,7 @@ export interface JobDescription {
   tenantId: string
   title: string
   /** The criteria as stored (read from the text, given, or both). */
-  parameters: Partial<Criteria> & Record<string, unknown>
+  parameters: JdParameters & Record<string, unknown>
   /** Whether a text is stored (read it with `text()`). */
   hasText: boolean
   version: number
@@ -758,7 +778,7 @@ export interface NewJobDescription {
   title: string
   /** The posting, Markdown or plain text. Sealed at rest (it may hold contact details). */
   text?: string
-  parameters?: Partial<Criteria> & Record<string, unknown>
+  parameters?: JdParameters & Record<string, unknown>
 }
 
 /** A new tenant. */

@@ -66,6 +66,32 @@ pub struct Criteria {
     pub regexes: Vec<Requirement>,
 }
 
+/// Criteria as a job description stores them (the JSON of `parameters`, also the format
+/// of `*.criteria.json` files): snake_case members, each optional. Hosts may keep members
+/// of their own beside them.
+#[napi(object, object_to_js = false)]
+pub struct JdParameters {
+    pub title: Option<String>,
+    #[napi(js_name = "must_have")]
+    pub must_have: Option<Vec<String>>,
+    #[napi(js_name = "nice_to_have")]
+    pub nice_to_have: Option<Vec<String>>,
+    #[napi(js_name = "min_years")]
+    pub min_years: Option<f64>,
+    #[napi(js_name = "min_education")]
+    pub min_education: Option<EducationLevel>,
+    #[napi(js_name = "relevant_titles")]
+    pub relevant_titles: Option<Vec<String>>,
+    #[napi(js_name = "exclude_titles")]
+    pub exclude_titles: Option<Vec<String>>,
+    #[napi(js_name = "relevant_by_skills")]
+    pub relevant_by_skills: Option<bool>,
+    pub location: Option<String>,
+    pub salary: Option<SalaryRange>,
+    pub keywords: Option<Vec<Requirement>>,
+    pub regexes: Option<Vec<Requirement>>,
+}
+
 /// A job description (its current version).
 #[napi(object)]
 #[derive(Debug, Serialize, Deserialize)]
@@ -74,7 +100,7 @@ pub struct JobDescription {
     pub tenant_id: String,
     pub title: String,
     /// The criteria as stored (read from the text, given, or both).
-    #[napi(ts_type = "Partial<Criteria> & Record<string, unknown>")]
+    #[napi(ts_type = "JdParameters & Record<string, unknown>")]
     pub parameters: serde_json::Value,
     /// Whether a text is stored (read it with `text()`).
     pub has_text: bool,
@@ -91,7 +117,7 @@ pub struct JdVersion {
     pub jd_id: String,
     pub version: i32,
     pub title: String,
-    #[napi(ts_type = "Partial<Criteria> & Record<string, unknown>")]
+    #[napi(ts_type = "JdParameters & Record<string, unknown>")]
     pub parameters: serde_json::Value,
     pub has_text: bool,
     pub changed_by: Option<String>,
@@ -119,7 +145,7 @@ pub struct NewJobDescription {
     pub title: String,
     /// The posting, Markdown or plain text. Sealed at rest (it may hold contact details).
     pub text: Option<String>,
-    #[napi(ts_type = "Partial<Criteria> & Record<string, unknown>")]
+    #[napi(ts_type = "JdParameters & Record<string, unknown>")]
     #[serde(default)]
     pub parameters: Option<serde_json::Value>,
 }
@@ -130,7 +156,7 @@ pub struct NewJobDescription {
 pub struct JdUpdate {
     pub title: Option<String>,
     pub text: Option<String>,
-    #[napi(ts_type = "Partial<Criteria> & Record<string, unknown>")]
+    #[napi(ts_type = "JdParameters & Record<string, unknown>")]
     pub parameters: Option<serde_json::Value>,
     /// Why it changed, kept with the version.
     pub note: Option<String>,

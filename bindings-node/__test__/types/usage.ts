@@ -50,6 +50,8 @@ export async function tour (): Promise<number> {
 
   // @ts-expect-error: not a role
   await session.users.create({ email: 'x@a.test', role: 'emperor' })
+  // @ts-expect-error: must_have is a list of skills
+  await session.jobDescriptions.create({ title: 'T', parameters: { must_have: 'Go' } })
   // @ts-expect-error: not a step
   await session.replay('id', 'render')
   // @ts-expect-error: must_have_coverage needs its minimum
