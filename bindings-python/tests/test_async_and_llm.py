@@ -172,3 +172,26 @@ def test_a_forked_child_gets_its_own_runtime(tmp_path: pathlib.Path) -> None:
         child.kill()
         pytest.fail("the forked child hung")
     assert child.exitcode == 0
+
+
+def test_s3_store(tmp_path: pathlib.Path) -> None:
+    """Uploads and artifacts in an S3-compatible store (moto, started by scripts/test.sh)."""
+    endpoint = os.environ.get("RESUMEFLOW_TEST_S3_ENDPOINT")
+    if not endpoint:
+        if os.environ.get("RESUMEFLOW_REQUIRE_S3") == "1":
+            pytest.fail("RESUMEFLOW_REQUIRE_S3=1 but RESUMEFLOW_TEST_S3_ENDPOINT is not set")
+        pytest.skip("RESUMEFLOW_TEST_S3_ENDPOINT is not set")
+    bucket = os.environ.get("RESUMEFLOW_TEST_S3_BUCKET", "resumeflow-test")
+    engine = resumeflow.Engine.connect(
+        f"sqlite://{tmp_path / 'rf.db'}?mode=rwc",
+        store_url=f"s3://{bucket}/py-{os.getpid()}-{tmp_path.name}",
+        store_endpoint=endpoint,
+        store_region="us-east-1",
+        store_access_key_id="testing",
+        store_secret_access_key="testing",
+        store_allow_http=True,
+        key=os.urandom(32),
+    )
+    engine.migrate()
+    results = _screen_examples(engine)
+    assert [r.rank for r in results] == list(range(1, 7))

@@ -44,6 +44,7 @@ from resumeflow._types import (
     ScoreOutcome,
     Tenant,
     User,
+    WeightageProfile,
     WorkerStats,
     added_file,
     build,
@@ -543,18 +544,16 @@ class AsyncJobDescriptions:
 
 
 class AsyncProfiles:
-    """Weightage profiles: component and scorer weights, knock-outs, review threshold.
-    A profile is a dict with ``name``, ``components``, ``scorers`` (``local``, ``ai``),
-    ``knockouts``, ``knockout_cap``, ``disagreement_threshold``; missing members take
-    the defaults."""
+    """Weightage profiles (:class:`resumeflow.WeightageProfile` dicts): component and
+    scorer weights, knock-outs, review threshold; missing members take the defaults."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
-    async def create(self, profile: Dict[str, Any], make_default: bool = False) -> Profile:
+    async def create(self, profile: WeightageProfile, make_default: bool = False) -> Profile:
         return build(Profile, await self._s._call("profiles_create", profile=profile, make_default=make_default))
 
-    async def update(self, profile_id: Id, profile: Dict[str, Any]) -> Profile:
+    async def update(self, profile_id: Id, profile: WeightageProfile) -> Profile:
         return build(Profile, await self._s._call("profiles_update", profile_id=profile_id, profile=profile))
 
     async def set_default(self, profile_id: Id) -> Profile:
@@ -566,9 +565,9 @@ class AsyncProfiles:
     async def list(self) -> Records[Profile]:
         return many(Profile, await self._s._call("profiles_list"))
 
-    async def effective_default(self) -> Dict[str, Any]:
+    async def effective_default(self) -> WeightageProfile:
         """The profile new batches score with when they name none."""
-        out: Dict[str, Any] = await self._s._call("profiles_effective_default")
+        out: WeightageProfile = await self._s._call("profiles_effective_default")
         return out
 
     async def delete(self, profile_id: Id) -> None:

@@ -44,6 +44,7 @@ from resumeflow._types import (
     ScoreOutcome,
     Tenant,
     User,
+    WeightageProfile,
     WorkerStats,
     added_file,
     build,
@@ -543,18 +544,16 @@ class JobDescriptions:
 
 
 class Profiles:
-    """Weightage profiles: component and scorer weights, knock-outs, review threshold.
-    A profile is a dict with ``name``, ``components``, ``scorers`` (``local``, ``ai``),
-    ``knockouts``, ``knockout_cap``, ``disagreement_threshold``; missing members take
-    the defaults."""
+    """Weightage profiles (:class:`resumeflow.WeightageProfile` dicts): component and
+    scorer weights, knock-outs, review threshold; missing members take the defaults."""
 
     def __init__(self, session: Session) -> None:
         self._s = session
 
-    def create(self, profile: Dict[str, Any], make_default: bool = False) -> Profile:
+    def create(self, profile: WeightageProfile, make_default: bool = False) -> Profile:
         return build(Profile, self._s._call("profiles_create", profile=profile, make_default=make_default))
 
-    def update(self, profile_id: Id, profile: Dict[str, Any]) -> Profile:
+    def update(self, profile_id: Id, profile: WeightageProfile) -> Profile:
         return build(Profile, self._s._call("profiles_update", profile_id=profile_id, profile=profile))
 
     def set_default(self, profile_id: Id) -> Profile:
@@ -566,9 +565,9 @@ class Profiles:
     def list(self) -> Records[Profile]:
         return many(Profile, self._s._call("profiles_list"))
 
-    def effective_default(self) -> Dict[str, Any]:
+    def effective_default(self) -> WeightageProfile:
         """The profile new batches score with when they name none."""
-        out: Dict[str, Any] = self._s._call("profiles_effective_default")
+        out: WeightageProfile = self._s._call("profiles_effective_default")
         return out
 
     def delete(self, profile_id: Id) -> None:

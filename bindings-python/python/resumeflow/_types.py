@@ -26,6 +26,50 @@ from typing import get_args, get_origin
 
 T = TypeVar("T")
 
+if sys.version_info >= (3, 11):
+    from typing import TypedDict
+else:  # pragma: no cover - older Pythons
+    from typing_extensions import TypedDict
+
+
+class ComponentWeights(TypedDict, total=False):
+    """Weights of the local matcher's components."""
+
+    must_have: float
+    nice_to_have: float
+    experience: float
+    education: float
+    keywords: float
+    patterns: float
+
+
+class ScorerWeights(TypedDict):
+    """How the local and AI scores combine."""
+
+    local: float
+    ai: float
+
+
+class Knockout(TypedDict, total=False):
+    """``{"rule": "mandatory_requirements" | "min_years" | "min_education"}`` or
+    ``{"rule": "must_have_coverage", "min": 60.0}``."""
+
+    rule: str
+    min: float
+
+
+class WeightageProfile(TypedDict, total=False):
+    """A weightage profile as the API takes and returns it; members left out take the
+    defaults (even scorers, a missed mandatory requirement caps the score at 40, a gap of
+    more than 25 points between the scorers needs review)."""
+
+    name: str
+    components: ComponentWeights
+    scorers: ScorerWeights
+    knockouts: List[Knockout]
+    knockout_cap: float
+    disagreement_threshold: float
+
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 
 
@@ -191,13 +235,11 @@ class JdRequirement:
 
 @dataclasses.dataclass(frozen=True)
 class Profile:
-    """A stored weightage profile; ``profile`` is the WeightageProfile as a dict
-    (``name``, ``components``, ``scorers``, ``knockouts``, ``knockout_cap``,
-    ``disagreement_threshold``)."""
+    """A stored weightage profile."""
 
     profile_id: uuid.UUID
     is_default: bool
-    profile: Dict[str, Any]
+    profile: WeightageProfile
     created_at: datetime
     updated_at: datetime
 
