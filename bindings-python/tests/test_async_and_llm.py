@@ -195,3 +195,34 @@ def test_s3_store(tmp_path: pathlib.Path) -> None:
     engine.migrate()
     results = _screen_examples(engine)
     assert [r.rank for r in results] == list(range(1, 7))
+
+
+def test_blocking_calls_release_the_gil(tmp_path: pathlib.Path) -> None:
+    """A Python thread keeps running while the engine works in a blocking call."""
+    import threading
+
+    engine = _engine(tmp_path, None)
+    t = engine.tenants.create("G", "g")
+    o = engine.tenants.add_owner(t.tenant_id, "o@g.test")
+    s = engine.session(t.tenant_id, o.user_id)
+    jd = s.job_descriptions.create("Backend", text=(EXAMPLES / "jobs" / "backend-engineer.md").read_text())
+    b = s.batches.create(jd.jd_id)
+    s.batches.add_dir(b.batch_id, EXAMPLES / "resumes")
+    s.batches.submit(b.batch_id)
+    ticks = [0]
+    stop = threading.Event()
+
+    def count() -> None:
+        while not stop.is_set():
+            ticks[0] += 1
+
+    counter = threading.Thread(target=count)
+    counter.start()
+    try:
+        before = ticks[0]
+        engine.run_until_idle(concurrency=1)
+        during = ticks[0] - before
+    finally:
+        stop.set()
+        counter.join()
+    assert during > 1000, during
