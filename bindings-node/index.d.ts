@@ -334,8 +334,13 @@ export interface Batch {
   jdVersion: number
   name?: string
   weightageProfileId?: string
-  /** The profile as it was when the batch was created. */
-  weightageProfile?: WeightageProfile | null
+  /**
+   * The profile's stored form when the batch was created, which the batch keeps
+   * scoring with: `{ profile_id, name, weights: { components, scorers, knockout_cap },
+   * knockouts, disagreement_threshold }` (snake_case, as stored). Absent when the
+   * tenant had no default profile (the built-in one applies).
+   */
+  weightageProfile?: Record<string, unknown>
   status: BatchStatus
   totalFiles: number
   processedFiles: number

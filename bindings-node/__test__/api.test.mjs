@@ -143,6 +143,10 @@ async function surface (t, databaseUrl) {
   writeFileSync(join(folder, 'empty.txt'), '')
   const batch = await s.batches.create({ jdId: jd.jdId, name: 'dir', weightageProfileId: lenient.profileId })
   assert.equal(batch.weightageProfile.name, 'lenient')
+  assert.equal(batch.weightageProfile.profile_id, lenient.profileId)
+  assert.equal(batch.weightageProfile.weights.knockout_cap, 55)
+  // The update replaced the whole profile: its absent knock-outs took the default.
+  assert.deepEqual(batch.weightageProfile.knockouts, [{ rule: 'mandatory_requirements' }])
   assert.equal(batch.status, 'created')
   const entries = await s.batches.addDir(batch.batchId, folder)
   const names = ['a' + a.slice(a.lastIndexOf('.')), 'empty.txt', 'sub/b' + b.slice(b.lastIndexOf('.'))]

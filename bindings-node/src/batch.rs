@@ -56,8 +56,11 @@ pub struct Batch {
     pub jd_version: i32,
     pub name: Option<String>,
     pub weightage_profile_id: Option<String>,
-    /// The profile as it was when the batch was created.
-    #[napi(ts_type = "WeightageProfile | null")]
+    /// The profile's stored form when the batch was created, which the batch keeps
+    /// scoring with: `{ profile_id, name, weights: { components, scorers, knockout_cap },
+    /// knockouts, disagreement_threshold }` (snake_case, as stored). Absent when the
+    /// tenant had no default profile (the built-in one applies).
+    #[napi(ts_type = "Record<string, unknown>")]
     pub weightage_profile: Option<serde_json::Value>,
     pub status: BatchStatus,
     pub total_files: i32,
