@@ -163,8 +163,9 @@ def _child_screens(db_dir: str) -> None:
 def test_a_forked_child_gets_its_own_runtime(tmp_path: pathlib.Path) -> None:
     import multiprocessing
 
-    # The parent's runtime is up (threads running) before the fork.
-    _engine(tmp_path, None).tenants.create("Parent", "parent")
+    # The parent's runtime is up (threads running) and its engine open, idle, at the fork.
+    parent = _engine(tmp_path, None)
+    parent.tenants.create("Parent", "parent")
     child = multiprocessing.get_context("fork").Process(target=_child_screens, args=(str(tmp_path),))
     child.start()
     child.join(120)
@@ -172,6 +173,7 @@ def test_a_forked_child_gets_its_own_runtime(tmp_path: pathlib.Path) -> None:
         child.kill()
         pytest.fail("the forked child hung")
     assert child.exitcode == 0
+    assert parent.tenants.find_by_slug("parent") is not None
 
 
 def test_s3_store(tmp_path: pathlib.Path) -> None:
