@@ -228,3 +228,25 @@ def test_blocking_calls_release_the_gil(tmp_path: pathlib.Path) -> None:
         stop.set()
         counter.join()
     assert during > 1000, during
+
+
+def test_background_worker_handle(tmp_path: pathlib.Path) -> None:
+    engine = _engine(tmp_path, None)
+    with engine.start_worker(poll_interval=0.02) as worker:
+        with pytest.raises(TimeoutError):
+            worker.join(timeout=0.1)  # runs until stopped
+        assert not worker.is_finished()
+    assert worker.is_finished() and worker.join(timeout=0).claimed == 0
+
+    async def in_asyncio() -> None:
+        aengine = await resumeflow.AsyncEngine.connect(
+            f"sqlite://{tmp_path / 'rf.db'}?mode=rwc", store_url="memory://", key=b"k" * 32
+        )
+        async with aengine.start_worker(poll_interval=0.02) as aworker:
+            with pytest.raises(TimeoutError):
+                await aworker.join(timeout=0.1)
+        assert (await aworker.join(timeout=0)).failed == 0
+        idle = await aengine.run_until_idle()
+        assert idle.claimed == 0
+
+    asyncio.run(in_asyncio())

@@ -8,7 +8,7 @@ never blocks; the methods and their arguments are those of the blocking API.
 
 from __future__ import annotations
 
-import asyncio  # noqa: F401  (used by the generated async version)
+import asyncio
 import os
 import time
 import uuid
@@ -71,6 +71,20 @@ def _arg(value: Any) -> Any:
 def _args(args: Dict[str, Any]) -> Dict[str, Any]:
     out: Dict[str, Any] = _arg(args)
     return out
+
+
+# Longest uninterrupted wait in a blocking join (Python handles signals between slices).
+_WAIT_SLICE = 0.25
+
+
+async def _join_async(handle: _native.WorkerHandle, timeout: float) -> Optional[Dict[str, int]]:
+    """The async join with a time limit: None when the worker still runs."""
+    if handle.is_finished():
+        return await handle.join_async()
+    try:
+        return await asyncio.wait_for(handle.join_async(), timeout)
+    except asyncio.TimeoutError:
+        return None
 
 
 class AsyncEngine:
@@ -217,11 +231,16 @@ class AsyncWorker:
 
     async def join(self, timeout: Optional[float] = None) -> WorkerStats:
         """Waits for the worker to stop and returns its stats; raises its error, or
-        ``TimeoutError`` if it still runs after ``timeout`` seconds."""
-        out = await asyncio.wait_for(self._h.join_async(), timeout)
-        if out is None:
-            raise TimeoutError("the worker is still running")
-        return build(WorkerStats, out)
+        ``TimeoutError`` if it still runs after ``timeout`` seconds. Waits in short
+        slices, so Ctrl-C interrupts it."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = _WAIT_SLICE if deadline is None else max(0.0, min(_WAIT_SLICE, deadline - time.monotonic()))
+            out = await _join_async(self._h, left)
+            if out is not None:
+                return build(WorkerStats, out)
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError("the worker is still running")
 
     async def __aenter__(self) -> AsyncWorker:
         return self
