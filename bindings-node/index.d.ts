@@ -246,10 +246,11 @@ export declare class Users {
 export declare class WorkerHandle {
   /**
    * Asks the worker to stop and resolves with what it did once it has (running jobs
-   * finish or are released). Rejects with `CONFLICT` when called twice.
+   * finish, or are released after `shutdownGraceMs`). Calling it again resolves the
+   * same way.
    */
   stop(): Promise<WorkerStats>
-  /** Whether `stop()` has not been called yet. */
+  /** Whether the worker is still running (it may be finishing after `stop()`). */
   get running(): boolean
 }
 

@@ -7,9 +7,9 @@ use std::time::Duration;
 use napi::Env;
 use napi::bindgen_prelude::AsyncBlock;
 use napi_derive::napi;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
-use crate::error::{BindError, BindResult, promise};
+use crate::error::{BindError, promise};
 
 /// Worker settings (all optional; defaults in parentheses).
 #[napi(object)]
@@ -90,19 +90,20 @@ impl From<resumeflow::WorkerStats> for WorkerStats {
     }
 }
 
-type Outcome = resumeflow::Result<resumeflow::WorkerStats>;
+/// How a background worker ended: its counts, or the code and message of its error.
+type Outcome = Option<Result<WorkerStats, (&'static str, String)>>;
 
 /// A worker running in the background.
 #[napi]
 pub struct WorkerHandle {
     stop: Mutex<Option<oneshot::Sender<()>>>,
-    done: Mutex<Option<oneshot::Receiver<Outcome>>>,
+    done: watch::Receiver<Outcome>,
 }
 
 impl WorkerHandle {
     pub(crate) fn start(worker: resumeflow::queue::Worker) -> Self {
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
-        let (done_tx, done_rx) = oneshot::channel::<Outcome>();
+        let (done_tx, done_rx) = watch::channel::<Outcome>(None);
         napi::bindgen_prelude::spawn(async move {
             let outcome = worker
                 .run(async move {
@@ -110,11 +111,15 @@ impl WorkerHandle {
                     let _ = stop_rx.await;
                 })
                 .await;
-            let _ = done_tx.send(outcome);
+            let outcome = outcome.map(WorkerStats::from).map_err(|e| {
+                let e = BindError::from(e);
+                (e.code, e.message)
+            });
+            let _ = done_tx.send(Some(outcome));
         });
         WorkerHandle {
             stop: Mutex::new(Some(stop_tx)),
-            done: Mutex::new(Some(done_rx)),
+            done: done_rx,
         }
     }
 }
@@ -122,30 +127,35 @@ impl WorkerHandle {
 #[napi]
 impl WorkerHandle {
     /// Asks the worker to stop and resolves with what it did once it has (running jobs
-    /// finish or are released). Rejects with `CONFLICT` when called twice.
+    /// finish, or are released after `shutdownGraceMs`). Calling it again resolves the
+    /// same way.
     #[napi]
     pub fn stop(&self, env: &Env) -> napi::Result<AsyncBlock<WorkerStats>> {
-        let stop = self.stop.lock().map(|mut s| s.take()).unwrap_or(None);
-        let done = self.done.lock().map(|mut d| d.take()).unwrap_or(None);
+        if let Some(stop) = self.stop.lock().ok().and_then(|mut s| s.take()) {
+            let _ = stop.send(());
+        }
+        let mut done = self.done.clone();
         promise(env, async move {
-            let done = done.ok_or_else(|| BindError {
-                code: "CONFLICT",
-                message: "this worker was already stopped".into(),
-            })?;
-            if let Some(stop) = stop {
-                let _ = stop.send(());
-            }
-            let outcome: BindResult<Outcome> = done.await.map_err(|_| BindError {
+            let ended = || BindError {
                 code: crate::error::INTERNAL,
                 message: "the worker task ended without a result".into(),
-            });
-            Ok(outcome??.into())
+            };
+            let outcome: Outcome = done
+                .wait_for(Option::is_some)
+                .await
+                .map(|v| v.clone())
+                .map_err(|_| ended())?;
+            match outcome {
+                Some(Ok(stats)) => Ok(stats),
+                Some(Err((code, message))) => Err(BindError { code, message }),
+                None => Err(ended()),
+            }
         })
     }
 
-    /// Whether `stop()` has not been called yet.
+    /// Whether the worker is still running (it may be finishing after `stop()`).
     #[napi(getter)]
     pub fn running(&self) -> bool {
-        self.done.lock().map(|d| d.is_some()).unwrap_or(false)
+        self.done.borrow().is_none()
     }
 }
