@@ -250,3 +250,35 @@ def test_background_worker_handle(tmp_path: pathlib.Path) -> None:
         assert idle.claimed == 0
 
     asyncio.run(in_asyncio())
+
+
+def test_explicit_criteria_and_profiles(tmp_path: pathlib.Path) -> None:
+    engine = _engine(tmp_path, None)
+    t = engine.tenants.create("C", "c")
+    o = engine.tenants.add_owner(t.tenant_id, "o@c.test")
+    s = engine.session(t.tenant_id, o.user_id)
+    criteria: resumeflow.Criteria = {
+        "must_have": ["Python", "PostgreSQL"],
+        "min_years": 3,
+        "keywords": [{"pattern": "on-call", "mandatory": True}],
+    }
+    jd = s.job_descriptions.create("Backend", parameters=criteria)
+    assert jd.has_text is False and jd.version == 1
+    read = s.job_descriptions.criteria(jd.jd_id)
+    assert {x.lower() for x in read["must_have"]} == {"python", "postgresql"} and read["min_years"] == 3
+    reqs = {(r.kind, r.value): r for r in s.job_descriptions.requirements(jd.jd_id)}
+    assert reqs[("keyword", "on-call")].mandatory
+    with pytest.raises(resumeflow.InvalidInputError):
+        s.job_descriptions.create("Bad", parameters={"regexes": [{"pattern": "("}]})
+
+    strict = s.profiles.create(
+        {"name": "strict", "knockouts": [{"rule": "must_have_coverage", "min": 50}], "knockout_cap": 30},
+        make_default=False,
+    )
+    assert not strict.is_default and strict.profile["knockout_cap"] == 30
+    assert s.profiles.effective_default()["name"] == "default"
+    s.profiles.set_default(strict.profile_id)
+    assert s.profiles.effective_default()["name"] == "strict"
+    assert [p.profile["name"] for p in s.profiles.list()] == ["strict"]
+    batch = s.batches.create(jd.jd_id, weightage_profile_id=strict.profile_id)
+    assert batch.weightage_profile_id == strict.profile_id

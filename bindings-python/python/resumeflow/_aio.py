@@ -27,6 +27,7 @@ from resumeflow._types import (
     BatchProgress,
     Candidate,
     CandidateHit,
+    Criteria,
     DirEntryAdded,
     Employer,
     Evidence,
@@ -515,12 +516,12 @@ class AsyncPermissions:
 
 class AsyncJobDescriptions:
     """Job descriptions with versions; criteria read from the text (LLM or heuristic)
-    and/or given as explicit ``parameters``."""
+    and/or given as explicit ``parameters`` (:class:`resumeflow.Criteria`), which win."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
-    async def create(self, title: str, text: Optional[str] = None, parameters: Optional[Dict[str, Any]] = None) -> JobDescription:
+    async def create(self, title: str, text: Optional[str] = None, parameters: Optional[Criteria] = None) -> JobDescription:
         out = await self._s._call("jd_create", title=title, text=text, parameters=parameters)
         return build(JobDescription, out)
 
@@ -540,7 +541,7 @@ class AsyncJobDescriptions:
         *,
         title: Optional[str] = None,
         text: Optional[str] = None,
-        parameters: Optional[Dict[str, Any]] = None,
+        parameters: Optional[Criteria] = None,
         note: Optional[str] = None,
     ) -> JobDescription:
         out = await self._s._call("jd_update", jd_id=jd_id, title=title, text=text, parameters=parameters, note=note)
@@ -552,10 +553,10 @@ class AsyncJobDescriptions:
     async def versions(self, jd_id: Id) -> Records[JdVersion]:
         return many(JdVersion, await self._s._call("jd_versions", jd_id=jd_id))
 
-    async def criteria(self, jd_id: Id, version: Optional[int] = None) -> Dict[str, Any]:
+    async def criteria(self, jd_id: Id, version: Optional[int] = None) -> Criteria:
         """The criteria candidates are scored against (must-have and nice-to-have skills,
-        years, education, keywords, patterns, requirements)."""
-        out: Dict[str, Any] = await self._s._call("jd_criteria", jd_id=jd_id, version=version)
+        years, education, keywords, patterns)."""
+        out: Criteria = await self._s._call("jd_criteria", jd_id=jd_id, version=version)
         return out
 
     async def requirements(self, jd_id: Id) -> Records[JdRequirement]:

@@ -27,6 +27,7 @@ from resumeflow._types import (
     BatchProgress,
     Candidate,
     CandidateHit,
+    Criteria,
     DirEntryAdded,
     Employer,
     Evidence,
@@ -515,12 +516,12 @@ class Permissions:
 
 class JobDescriptions:
     """Job descriptions with versions; criteria read from the text (LLM or heuristic)
-    and/or given as explicit ``parameters``."""
+    and/or given as explicit ``parameters`` (:class:`resumeflow.Criteria`), which win."""
 
     def __init__(self, session: Session) -> None:
         self._s = session
 
-    def create(self, title: str, text: Optional[str] = None, parameters: Optional[Dict[str, Any]] = None) -> JobDescription:
+    def create(self, title: str, text: Optional[str] = None, parameters: Optional[Criteria] = None) -> JobDescription:
         out = self._s._call("jd_create", title=title, text=text, parameters=parameters)
         return build(JobDescription, out)
 
@@ -540,7 +541,7 @@ class JobDescriptions:
         *,
         title: Optional[str] = None,
         text: Optional[str] = None,
-        parameters: Optional[Dict[str, Any]] = None,
+        parameters: Optional[Criteria] = None,
         note: Optional[str] = None,
     ) -> JobDescription:
         out = self._s._call("jd_update", jd_id=jd_id, title=title, text=text, parameters=parameters, note=note)
@@ -552,10 +553,10 @@ class JobDescriptions:
     def versions(self, jd_id: Id) -> Records[JdVersion]:
         return many(JdVersion, self._s._call("jd_versions", jd_id=jd_id))
 
-    def criteria(self, jd_id: Id, version: Optional[int] = None) -> Dict[str, Any]:
+    def criteria(self, jd_id: Id, version: Optional[int] = None) -> Criteria:
         """The criteria candidates are scored against (must-have and nice-to-have skills,
-        years, education, keywords, patterns, requirements)."""
-        out: Dict[str, Any] = self._s._call("jd_criteria", jd_id=jd_id, version=version)
+        years, education, keywords, patterns)."""
+        out: Criteria = self._s._call("jd_criteria", jd_id=jd_id, version=version)
         return out
 
     def requirements(self, jd_id: Id) -> Records[JdRequirement]:

@@ -32,6 +32,42 @@ else:  # pragma: no cover - older Pythons
     from typing_extensions import TypedDict
 
 
+class Requirement(TypedDict, total=False):
+    """A keyword (whole words, case-insensitive) or regex requirement; ``weight``
+    defaults to 1, ``mandatory`` (a knock-out) to false."""
+
+    pattern: str
+    weight: float
+    mandatory: bool
+
+
+class SalaryRange(TypedDict, total=False):
+    min: Optional[float]
+    max: Optional[float]
+    currency: Optional[str]
+    period: Optional[str]
+
+
+class Criteria(TypedDict, total=False):
+    """What candidates are scored against: the explicit ``parameters`` of a job
+    description take this shape (every member optional), and
+    ``job_descriptions.criteria()`` returns it. Skills are canonical names;
+    ``min_education`` is ``none``, ``associate``, ``bachelor``, ``master`` or ``doctorate``."""
+
+    title: str
+    must_have: List[str]
+    nice_to_have: List[str]
+    min_years: float
+    min_education: str
+    relevant_titles: List[str]
+    exclude_titles: List[str]
+    relevant_by_skills: bool
+    location: str
+    salary: SalaryRange
+    keywords: List[Requirement]
+    regexes: List[Requirement]
+
+
 class ComponentWeights(TypedDict, total=False):
     """Weights of the local matcher's components."""
 
