@@ -83,9 +83,9 @@ from resumeflow._types import (
     ScorerWeights,
     WeightageProfile,
     WorkerStats,
-    build,
     record,
 )
+from resumeflow._types import build as _build
 from resumeflow.exceptions import (
     ConfigError,
     ConflictError,
@@ -121,7 +121,7 @@ def parse_file(source: Source, *, llm: Optional[LlmCallable] = None, llm_model: 
     """Reads one resume (PDF, DOCX, DOC, RTF, HTML, text; a path or bytes) into a JSON
     Resume, with the host's model when ``llm`` is given, else heuristically. No database."""
     out = _native.parse_file(_read(source), adapt(llm, llm_model), llm_model)
-    return build(ParsedDocument, out)
+    return _build(ParsedDocument, out)
 
 
 async def parse_file_async(
@@ -129,7 +129,7 @@ async def parse_file_async(
 ) -> ParsedDocument:
     """:func:`parse_file` as a coroutine."""
     out = await _native.parse_file_async(_read(source), adapt(llm, llm_model), llm_model)
-    return build(ParsedDocument, out)
+    return _build(ParsedDocument, out)
 
 
 __all__ = [
