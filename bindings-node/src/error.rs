@@ -105,3 +105,59 @@ pub fn uuid(what: &str, s: &str) -> BindResult<uuid::Uuid> {
     s.parse()
         .map_err(|e| BindError::invalid(format!("{what} is not a UUID ({s:?}): {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Wrapper(&'static str, std::io::Error);
+
+    impl std::fmt::Display for Wrapper {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Wrapper {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.1)
+        }
+    }
+
+    #[test]
+    fn the_message_carries_every_cause_once() {
+        let io =
+            || std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
+        assert_eq!(
+            chain(&Wrapper("cannot reach the store", io())),
+            "cannot reach the store: connection refused"
+        );
+        // A message that already ends with its cause does not repeat it.
+        assert_eq!(
+            chain(&Wrapper("store: connection refused", io())),
+            "store: connection refused"
+        );
+    }
+
+    #[test]
+    fn core_errors_keep_their_codes() {
+        let e = BindError::from(resumeflow::Error::Conflict("slug taken".into()));
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            ("CONFLICT", "conflict: slug taken")
+        );
+        let e = BindError::from(resumeflow::Error::PermissionDenied {
+            permission: resumeflow::Permission::CandidatePiiRead,
+        });
+        assert_eq!(e.code, "PERMISSION_DENIED");
+        assert!(e.message.contains("candidate_pii_read"));
+    }
+
+    #[test]
+    fn ids_are_checked() {
+        assert_eq!(uuid("jobId", "nope").unwrap_err().code, "INVALID_INPUT");
+        let id = uuid::Uuid::now_v7();
+        assert_eq!(uuid("jobId", &id.to_string()).unwrap(), id);
+    }
+}
