@@ -82,6 +82,11 @@ export declare class Engine {
   static connect(options: ConnectOptions): Promise<Engine>
   /** Applies every pending migration; safe on every start and from several processes. */
   migrate(): Promise<void>
+  /**
+   * Closes the engine's database connections (stop background workers first). Every
+   * later call on this engine or its sessions rejects with `DATABASE`.
+   */
+  close(): Promise<void>
   /** `postgres` or `sqlite`. */
   get backend(): 'postgres' | 'sqlite'
   /** Cross-tenant administration: the host's own operations. */

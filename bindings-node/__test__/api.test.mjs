@@ -275,4 +275,7 @@ test('connect rejects bad options with codes', async () => {
   const jd = await s.jobDescriptions.create({ title: 'J', parameters: { must_have: ['Go'] } })
   const b = await s.batches.create({ jdId: jd.jdId })
   await rejectsWith(s.batches.addBytes(b.batchId, 'a.txt', Buffer.from('Jane Doe\nGo developer 2019-2024')), 'CONFIG')
+  // A closed engine answers every call with a database error.
+  await engine.close()
+  await rejectsWith(s.batches.list(), 'DATABASE')
 })

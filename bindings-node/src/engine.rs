@@ -137,6 +137,17 @@ impl Engine {
         promise(env, async move { Ok(engine.migrate().await?) })
     }
 
+    /// Closes the engine's database connections (stop background workers first). Every
+    /// later call on this engine or its sessions rejects with `DATABASE`.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn close(&self, env: &Env) -> napi::Result<AsyncBlock<()>> {
+        let db = self.engine.connection().clone();
+        promise(env, async move {
+            db.close().await.map_err(resumeflow::Error::from)?;
+            Ok(())
+        })
+    }
+
     /// `postgres` or `sqlite`.
     #[napi(getter, ts_return_type = "'postgres' | 'sqlite'")]
     pub fn backend(&self) -> String {
