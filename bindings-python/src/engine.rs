@@ -22,6 +22,7 @@ use crate::worker::{WorkerHandle, WorkerOptions};
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub(crate) enum EngineOp {
     Migrate,
+    Close,
     Backend,
     TenantsCreate {
         name: String,
@@ -93,6 +94,12 @@ impl EngineOp {
         let t = e.tenants();
         match self {
             EngineOp::Migrate => e.migrate().await.map(|_| Value::Null),
+            // Closes the shared pool: every later call on this engine or its sessions
+            // fails with DATABASE.
+            EngineOp::Close => {
+                e.connection().clone().close().await?;
+                Ok(Value::Null)
+            }
             EngineOp::Backend => Ok(json!(format!("{:?}", e.backend()).to_lowercase())),
             EngineOp::TenantsCreate {
                 name,

@@ -282,3 +282,22 @@ def test_explicit_criteria_and_profiles(tmp_path: pathlib.Path) -> None:
     assert [p.profile["name"] for p in s.profiles.list()] == ["strict"]
     batch = s.batches.create(jd.jd_id, weightage_profile_id=strict.profile_id)
     assert batch.weightage_profile_id == strict.profile_id
+
+
+def test_close(tmp_path: pathlib.Path) -> None:
+    with _engine(tmp_path, None) as engine:
+        t = engine.tenants.create("Z", "z")
+        o = engine.tenants.add_owner(t.tenant_id, "o@z.test")
+        s = engine.session(t.tenant_id, o.user_id)
+    with pytest.raises(resumeflow.DatabaseError):
+        s.users.list()
+
+    async def closing() -> None:
+        async with await resumeflow.AsyncEngine.connect(
+            f"sqlite://{tmp_path / 'a.db'}?mode=rwc", key=b"k" * 32
+        ) as aengine:
+            await aengine.migrate()
+        with pytest.raises(resumeflow.DatabaseError):
+            await aengine.tenants.list()
+
+    asyncio.run(closing())

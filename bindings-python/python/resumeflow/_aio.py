@@ -150,6 +150,18 @@ class AsyncEngine:
         """Applies every pending migration (idempotent; safe from several processes)."""
         await self._call("migrate")
 
+    async def close(self) -> None:
+        """Closes the database connections (stop background workers first). Every later
+        call on this engine or its sessions raises :class:`DatabaseError`. An engine is
+        also a context manager that closes on exit."""
+        await self._call("close")
+
+    async def __aenter__(self) -> AsyncEngine:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.close()
+
     async def backend(self) -> str:
         """``postgres`` or ``sqlite``."""
         out: str = await self._call("backend")

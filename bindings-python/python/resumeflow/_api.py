@@ -150,6 +150,18 @@ class Engine:
         """Applies every pending migration (idempotent; safe from several processes)."""
         self._call("migrate")
 
+    def close(self) -> None:
+        """Closes the database connections (stop background workers first). Every later
+        call on this engine or its sessions raises :class:`DatabaseError`. An engine is
+        also a context manager that closes on exit."""
+        self._call("close")
+
+    def __enter__(self) -> Engine:  # unasync: async def __aenter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:  # unasync: async def __aexit__(self, *exc: Any) -> None:
+        self.close()  # unasync: await self.close()
+
     def backend(self) -> str:
         """``postgres`` or ``sqlite``."""
         out: str = self._call("backend")
