@@ -13,6 +13,8 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
+import resumeflow
+
 from conftest import EXAMPLES, REPO, ScriptedModel
 
 DOC = REPO / "docs" / "python.md"
@@ -48,7 +50,7 @@ def test_tutorial_runs(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, 
     (tmp_path / "backend-engineer.md").symlink_to(EXAMPLES / "jobs" / "backend-engineer.md")
     monkeypatch.chdir(tmp_path)
     namespace: Dict[str, Any] = {"provider": Provider(), "__name__": "tutorial"}
-    for i, block in enumerate(code):
+    for i, block in enumerate(code[:-1]):
         exec(compile(block, f"{DOC}:block{i + 1}", "exec"), namespace)
     out = capsys.readouterr().out
     assert "denied: PERMISSION_DENIED" in out
@@ -64,3 +66,7 @@ def test_tutorial_runs(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, 
     provider = namespace["provider"]
     assert provider.model.calls["score_resume"] >= 6 + 1
     assert all(r.ai_score is not None for r in namespace["screening"].scoring.results(namespace["batch3"].batch_id))
+    # The last block closes the engines.
+    exec(compile(code[-1], f"{DOC}:block{len(code)}", "exec"), namespace)
+    with pytest.raises(resumeflow.DatabaseError):
+        namespace["session"].batches.list()
