@@ -233,10 +233,11 @@ async fn insert_rows<C: ConnectionTrait>(
     // tenant's employers and aliases, missing rows created in this transaction.
     let links = crate::employer::persist::link_resume(tx, tenant, &r.work, &r.projects).await?;
     let mut experience_ids = Vec::with_capacity(r.work.len());
+    let mut experiences = Vec::with_capacity(r.work.len());
     for (i, (w, link)) in r.work.iter().zip(&links.experiences).enumerate() {
         let experience_id = new_id();
         experience_ids.push(experience_id);
-        resume_experiences::Entity::insert(resume_experiences::ActiveModel {
+        experiences.push(resume_experiences::ActiveModel {
             experience_id: Set(experience_id),
             tenant_id: Set(tenant),
             resume_id: Set(resume_id),
@@ -253,12 +254,12 @@ async fn insert_rows<C: ConnectionTrait>(
             summary: Set(w.summary.clone()),
             highlights: Set(serde_json::json!(w.highlights)),
             created_at: Set(t),
-        })
-        .exec_without_returning(tx)
-        .await?;
+        });
     }
+    insert_all(tx, experiences).await?;
+    let mut projects = Vec::with_capacity(r.projects.len());
     for (p, link) in r.projects.iter().zip(&links.projects) {
-        resume_projects::Entity::insert(resume_projects::ActiveModel {
+        projects.push(resume_projects::ActiveModel {
             project_id: Set(new_id()),
             tenant_id: Set(tenant),
             resume_id: Set(resume_id),
@@ -271,12 +272,12 @@ async fn insert_rows<C: ConnectionTrait>(
             start_date: Set(p.start.map(|d| d.to_string())),
             end_date: Set(p.end.map(|d| d.to_string())),
             created_at: Set(t),
-        })
-        .exec_without_returning(tx)
-        .await?;
+        });
     }
+    insert_all(tx, projects).await?;
+    let mut education = Vec::with_capacity(r.education.len());
     for e in &r.education {
-        resume_education::Entity::insert(resume_education::ActiveModel {
+        education.push(resume_education::ActiveModel {
             education_id: Set(new_id()),
             tenant_id: Set(tenant),
             resume_id: Set(resume_id),
@@ -288,11 +289,11 @@ async fn insert_rows<C: ConnectionTrait>(
             end_date: Set(e.end.map(|d| d.to_string())),
             score: Set(e.score.clone()),
             created_at: Set(t),
-        })
-        .exec_without_returning(tx)
-        .await?;
+        });
     }
+    insert_all(tx, education).await?;
     let mut seen = std::collections::HashSet::new();
+    let mut skills = Vec::new();
     for s in &r.skills {
         for raw in std::iter::once(&s.name).chain(&s.keywords) {
             let name =
@@ -301,7 +302,7 @@ async fn insert_rows<C: ConnectionTrait>(
                 continue;
             }
             let group = (!s.keywords.is_empty() && raw != &s.name).then(|| s.name.clone());
-            resume_skills::Entity::insert(resume_skills::ActiveModel {
+            skills.push(resume_skills::ActiveModel {
                 skill_id: Set(new_id()),
                 tenant_id: Set(tenant),
                 resume_id: Set(resume_id),
@@ -310,11 +311,10 @@ async fn insert_rows<C: ConnectionTrait>(
                 group_name: Set(group),
                 level: Set(s.level.clone()),
                 created_at: Set(t),
-            })
-            .exec_without_returning(tx)
-            .await?;
+            });
         }
     }
+    insert_all(tx, skills).await?;
     let work_text: String = r
         .work
         .iter()
@@ -338,8 +338,9 @@ async fn insert_rows<C: ConnectionTrait>(
             .entry(m.canonical.to_lowercase())
             .or_insert((m.canonical, work_text[m.start..m.end].to_owned()));
     }
+    let mut technologies = Vec::with_capacity(techs.len());
     for (_, (name, raw)) in techs {
-        resume_technologies::Entity::insert(resume_technologies::ActiveModel {
+        technologies.push(resume_technologies::ActiveModel {
             technology_id: Set(new_id()),
             tenant_id: Set(tenant),
             resume_id: Set(resume_id),
@@ -347,10 +348,9 @@ async fn insert_rows<C: ConnectionTrait>(
             raw: Set(Some(raw)),
             category: Set(None),
             created_at: Set(t),
-        })
-        .exec_without_returning(tx)
-        .await?;
+        });
     }
+    insert_all(tx, technologies).await?;
     // Contact details: ciphertext only; e-mail and phone get blind indexes for lookup.
     let b = &r.basics;
     let mut contacts: Vec<(&str, String, Option<String>)> = Vec::new();
@@ -382,10 +382,11 @@ async fn insert_rows<C: ConnectionTrait>(
         contacts.push(("location", city.clone(), None));
     }
     let key = engine.keys().current(tenant).await?;
+    let mut rows = Vec::with_capacity(contacts.len());
     for (kind, value, index) in contacts {
         let id = new_id();
         let ciphertext = crate::crypto::seal(&key, contact_aad(tenant, id), value.as_bytes())?;
-        resume_contacts::Entity::insert(resume_contacts::ActiveModel {
+        rows.push(resume_contacts::ActiveModel {
             contact_id: Set(id),
             tenant_id: Set(tenant),
             resume_id: Set(resume_id),
@@ -394,10 +395,23 @@ async fn insert_rows<C: ConnectionTrait>(
             blind_index: Set(index),
             key_id: Set(key.id.clone()),
             created_at: Set(t),
-        })
+        });
+    }
+    insert_all(tx, rows).await
+}
+
+/// Inserts `rows` in one statement (none when empty).
+async fn insert_all<C, A>(tx: &C, rows: Vec<A>) -> Result<()>
+where
+    C: ConnectionTrait,
+    A: sea_orm::ActiveModelTrait + Send,
+{
+    if rows.is_empty() {
+        return Ok(());
+    }
+    <A::Entity as EntityTrait>::insert_many(rows)
         .exec_without_returning(tx)
         .await?;
-    }
     Ok(())
 }
 
