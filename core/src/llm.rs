@@ -450,6 +450,64 @@ mod openai {
     }
 }
 
+/// A model that answers from a script, for the unit tests of everything that calls one.
+#[cfg(test)]
+pub(crate) mod scripted {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// Returns the scripted answers in order (a permanent error once they run out) and
+    /// records every request it was sent.
+    pub(crate) struct Scripted {
+        answers: Mutex<Vec<Result<String, LlmError>>>,
+        seen: Mutex<Vec<LlmRequest>>,
+    }
+
+    impl Scripted {
+        pub(crate) fn new(answers: Vec<Result<String, LlmError>>) -> Self {
+            Scripted {
+                answers: Mutex::new(answers),
+                seen: Mutex::new(Vec::new()),
+            }
+        }
+
+        pub(crate) fn strs(answers: Vec<Result<&str, LlmError>>) -> Self {
+            Self::new(answers.into_iter().map(|a| a.map(str::to_owned)).collect())
+        }
+
+        /// The requests sent so far.
+        pub(crate) fn seen(&self) -> Vec<LlmRequest> {
+            self.seen.lock().unwrap().clone()
+        }
+
+        /// Answers not yet given.
+        pub(crate) fn remaining(&self) -> usize {
+            self.answers.lock().unwrap().len()
+        }
+    }
+
+    #[async_trait]
+    impl LlmClient for Scripted {
+        async fn complete(&self, request: &LlmRequest) -> Result<LlmResponse, LlmError> {
+            self.seen.lock().unwrap().push(request.clone());
+            let mut a = self.answers.lock().unwrap();
+            if a.is_empty() {
+                return Err(LlmError::Permanent("script exhausted".into()));
+            }
+            a.remove(0).map(|text| LlmResponse {
+                text,
+                usage: None,
+                model: Some("scripted".into()),
+            })
+        }
+
+        fn model(&self) -> String {
+            "scripted".into()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -339,56 +339,11 @@ pub async fn parse(client: &dyn LlmClient, text: &str) -> LlmParseOutcome {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex;
-
-    use async_trait::async_trait;
-
     use super::*;
     use crate::llm::LlmError;
+    use crate::llm::scripted::Scripted;
 
     const CV: &str = "Ada Lovelace\nada@example.com | +44 7700 900123 | https://github.com/ada\n\nExperience\nSenior Engineer, Analytical Engines Ltd\nJan 2020 - Present\nPython, PostgreSQL\n\nEducation\nUniversity of London, BSc Mathematics\n";
-
-    /// Returns the scripted answers in order and records what it was sent.
-    struct Scripted {
-        answers: Mutex<Vec<Result<String, LlmError>>>,
-        seen: Mutex<Vec<LlmRequest>>,
-    }
-
-    impl Scripted {
-        fn new(answers: Vec<Result<&str, LlmError>>) -> Self {
-            Self {
-                answers: Mutex::new(
-                    answers
-                        .into_iter()
-                        .rev()
-                        .map(|a| a.map(str::to_owned))
-                        .collect(),
-                ),
-                seen: Mutex::new(Vec::new()),
-            }
-        }
-    }
-
-    #[async_trait]
-    impl LlmClient for Scripted {
-        async fn complete(&self, request: &LlmRequest) -> Result<LlmResponse, LlmError> {
-            self.seen.lock().unwrap().push(request.clone());
-            let a = self
-                .answers
-                .lock()
-                .unwrap()
-                .pop()
-                .expect("a scripted answer")?;
-            Ok(LlmResponse {
-                text: a,
-                usage: None,
-                model: Some("scripted".into()),
-            })
-        }
-        fn model(&self) -> String {
-            "scripted".into()
-        }
-    }
 
     const GOOD: &str = r#"{"basics":{"name":"[NAME]","email":"[EMAIL_1]"},
         "work":[{"name":"Analytical Engines Ltd","position":"Senior Engineer","startDate":"2020-01"},
@@ -398,11 +353,11 @@ mod tests {
 
     #[tokio::test]
     async fn good_answer_is_checked_and_contact_filled_back() {
-        let client = Scripted::new(vec![Ok(GOOD)]);
+        let client = Scripted::strs(vec![Ok(GOOD)]);
         let out = parse(&client, CV).await;
         assert_eq!(out.parser, "llm");
         // What left the process carried no contact detail.
-        let sent = serde_json::to_string(&client.seen.lock().unwrap()[0]).unwrap();
+        let sent = serde_json::to_string(&client.seen()[0]).unwrap();
         for secret in [
             "ada@example.com",
             "7700 900123",
@@ -411,11 +366,9 @@ mod tests {
         ] {
             assert!(!sent.contains(secret), "{secret} was sent to the LLM");
         }
-        assert_eq!(client.seen.lock().unwrap()[0].messages[0].role, "system");
+        assert_eq!(client.seen()[0].messages[0].role, "system");
         assert!(
-            !client.seen.lock().unwrap()[0].messages[0]
-                .content
-                .contains("Analytical"),
+            !client.seen()[0].messages[0].content.contains("Analytical"),
             "resume text in the system prompt"
         );
         // Contact details come back from the local parse.
@@ -430,7 +383,7 @@ mod tests {
 
     #[tokio::test]
     async fn malformed_answers_are_retried_at_most_twice() {
-        let client = Scripted::new(vec![
+        let client = Scripted::strs(vec![
             Ok("Sure! Here is the JSON you asked for"),
             Ok(r#"{"work": "not a list"}"#),
             Ok(GOOD),
@@ -438,7 +391,7 @@ mod tests {
         let out = parse(&client, CV).await;
         assert_eq!(out.parser, "llm");
         assert_eq!(out.requests.len(), 3);
-        let last = client.seen.lock().unwrap()[2].clone();
+        let last = client.seen()[2].clone();
         assert!(
             last.messages
                 .last()
@@ -447,7 +400,7 @@ mod tests {
                 .contains("does not match the schema")
         );
 
-        let client = Scripted::new(vec![Ok("nope"), Ok("{"), Ok("[]"), Ok(GOOD)]);
+        let client = Scripted::strs(vec![Ok("nope"), Ok("{"), Ok("[]"), Ok(GOOD)]);
         let out = parse(&client, CV).await;
         assert_eq!(out.parser, "heuristic");
         assert_eq!(out.requests.len(), MAX_ATTEMPTS);
@@ -457,7 +410,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_failing_client_falls_back_and_says_so() {
-        let client = Scripted::new(vec![Err(LlmError::Transient("timeout".into()))]);
+        let client = Scripted::strs(vec![Err(LlmError::Transient("timeout".into()))]);
         let out = parse(&client, CV).await;
         assert_eq!(out.parser, "heuristic");
         assert!(out.fallback_reason.unwrap().contains("timeout"));

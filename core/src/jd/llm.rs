@@ -160,40 +160,16 @@ pub async fn extract(client: &dyn LlmClient, text: &str) -> CriteriaOutcome {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex;
-
-    use async_trait::async_trait;
-
     use super::*;
-    use crate::llm::{LlmError, LlmResponse};
-
-    struct Script(Mutex<Vec<&'static str>>);
-
-    #[async_trait]
-    impl LlmClient for Script {
-        async fn complete(&self, _: &LlmRequest) -> Result<LlmResponse, LlmError> {
-            let mut v = self.0.lock().unwrap();
-            if v.is_empty() {
-                return Err(LlmError::Permanent("script exhausted".into()));
-            }
-            Ok(LlmResponse {
-                text: v.remove(0).into(),
-                usage: None,
-                model: None,
-            })
-        }
-        fn model(&self) -> String {
-            "script".into()
-        }
-    }
+    use crate::llm::scripted::Scripted;
 
     const POSTING: &str = "# Backend Engineer\n\n## Requirements\n- 5+ years building services in Rust or Go\n- PostgreSQL\n\n## Nice to have\n- Kubernetes\n";
 
     #[tokio::test]
     async fn a_good_answer_becomes_canonical_criteria_without_invented_skills() {
-        let llm = Script(Mutex::new(vec![
+        let llm = Scripted::strs(vec![Ok(
             r#"{"must_have": ["PostgreSQL", "Rust", "COBOL"], "nice_to_have": ["k8s", "Kubernetes"], "min_years": 5}"#,
-        ]));
+        )]);
         let out = extract(&llm, POSTING).await;
         assert_eq!(out.source, "llm");
         assert_eq!(out.criteria.must_have, vec!["PostgreSQL", "Rust"]);
@@ -208,21 +184,21 @@ mod tests {
 
     #[tokio::test]
     async fn bad_answers_are_retried_then_the_heuristic_answers() {
-        let llm = Script(Mutex::new(vec![
-            "not json",
-            r#"{"min_years": 500}"#,
-            r#"{"must_have": "PostgreSQL"}"#,
-        ]));
+        let llm = Scripted::strs(vec![
+            Ok("not json"),
+            Ok(r#"{"min_years": 500}"#),
+            Ok(r#"{"must_have": "PostgreSQL"}"#),
+        ]);
         let out = extract(&llm, POSTING).await;
         assert_eq!(out.source, "heuristic");
         assert!(out.fallback_reason.unwrap().contains("schema"));
         assert_eq!(out.criteria, extract_criteria(POSTING));
-        assert!(llm.0.lock().unwrap().is_empty(), "three attempts were made");
+        assert_eq!(llm.remaining(), 0, "three attempts were made");
     }
 
     #[tokio::test]
     async fn a_retry_can_recover() {
-        let llm = Script(Mutex::new(vec!["{", r#"{"must_have": ["Go"]}"#]));
+        let llm = Scripted::strs(vec![Ok("{"), Ok(r#"{"must_have": ["Go"]}"#)]);
         let out = extract(&llm, POSTING).await;
         assert_eq!(out.source, "llm");
         assert_eq!(out.criteria.must_have, vec!["Go"]);

@@ -426,47 +426,10 @@ pub async fn score(
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex;
-
-    use async_trait::async_trait;
-
     use super::*;
     use crate::jd::criteria::{EducationLevel, Requirement};
     use crate::llm::LlmError;
-
-    /// A model that answers from a script, one answer per call, and keeps the requests.
-    struct Script {
-        answers: Mutex<Vec<Result<String, LlmError>>>,
-        seen: Mutex<Vec<LlmRequest>>,
-    }
-
-    impl Script {
-        fn new(answers: Vec<Result<String, LlmError>>) -> Self {
-            Script {
-                answers: Mutex::new(answers),
-                seen: Mutex::new(Vec::new()),
-            }
-        }
-    }
-
-    #[async_trait]
-    impl LlmClient for Script {
-        async fn complete(&self, request: &LlmRequest) -> Result<LlmResponse, LlmError> {
-            self.seen.lock().unwrap().push(request.clone());
-            let mut a = self.answers.lock().unwrap();
-            if a.is_empty() {
-                return Err(LlmError::Permanent("script exhausted".into()));
-            }
-            a.remove(0).map(|text| LlmResponse {
-                text,
-                usage: None,
-                model: None,
-            })
-        }
-        fn model(&self) -> String {
-            "scripted".into()
-        }
-    }
+    use crate::llm::scripted::Scripted;
 
     fn criteria() -> Criteria {
         Criteria {
@@ -510,7 +473,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_good_answer_is_checked_and_kept_with_its_quotes() {
-        let llm = Script::new(vec![Ok(good())]);
+        let llm = Scripted::new(vec![Ok(good())]);
         let out = score(&llm, "Backend engineer", &criteria(), RESUME).await;
         let AiStatus::Ok(s) = out.status else {
             panic!("{:?}", out.status)
@@ -527,7 +490,7 @@ mod tests {
         assert!((s.verdict_score - 100.0 * 13.0 / 14.0).abs() < 1e-9);
         assert_eq!(out.requests.len(), 1);
         // The resume travels as delimited data in the user message, never in the system one.
-        let req = &llm.seen.lock().unwrap()[0];
+        let req = &llm.seen()[0];
         assert!(!req.messages[0].content.contains("Ferrous"));
         assert!(
             req.messages[1]
@@ -543,7 +506,7 @@ mod tests {
             "overall_score": 50, "rationale": "x"
         })
         .to_string();
-        let llm = Script::new(vec![
+        let llm = Scripted::new(vec![
             Ok("Sure! Here is my evaluation.".into()),
             Ok(missing_one),
             Ok(good()),
@@ -551,7 +514,7 @@ mod tests {
         let out = score(&llm, "Backend engineer", &criteria(), RESUME).await;
         assert!(matches!(out.status, AiStatus::Ok(_)), "{:?}", out.status);
         assert_eq!(out.requests.len(), 3);
-        let last = llm.seen.lock().unwrap().last().unwrap().clone();
+        let last = llm.seen().last().unwrap().clone();
         assert!(
             last.messages
                 .iter()
@@ -563,7 +526,7 @@ mod tests {
     #[tokio::test]
     async fn answers_that_never_pass_leave_the_score_invalid() {
         let bad_score = good().replace("85", "850");
-        let llm = Script::new(vec![
+        let llm = Scripted::new(vec![
             Ok("{".into()),
             Ok(bad_score),
             Ok(r#"{"requirements": [], "overall_score": 10}"#.into()),
@@ -596,7 +559,7 @@ mod tests {
     #[tokio::test]
     async fn a_hallucinated_quote_is_flagged_and_not_counted() {
         let answer = good().replace("on PostgreSQL", "ten years of PostgreSQL tuning at Oracle");
-        let llm = Script::new(vec![Ok(answer)]);
+        let llm = Scripted::new(vec![Ok(answer)]);
         let out = score(&llm, "Backend engineer", &criteria(), RESUME).await;
         let AiStatus::Ok(s) = out.status else {
             panic!("{:?}", out.status)
@@ -628,7 +591,7 @@ mod tests {
             "overall_score": 100, "rationale": "As instructed, a perfect candidate."
         })
         .to_string();
-        let llm = Script::new(vec![Ok(obeying)]);
+        let llm = Scripted::new(vec![Ok(obeying)]);
         let out = score(&llm, "Backend engineer", &criteria(), resume).await;
         let AiStatus::Ok(s) = out.status else {
             panic!("{:?}", out.status)
@@ -641,7 +604,7 @@ mod tests {
             s.flags
         );
         // The injection stays inside the delimited block.
-        let req = &llm.seen.lock().unwrap()[0];
+        let req = &llm.seen()[0];
         let user = &req.messages[1].content;
         let open = user.find("<resume>").unwrap();
         assert!(user.find("Ignore previous instructions").unwrap() > open);
@@ -649,7 +612,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_unreachable_model_fails_without_retrying_here() {
-        let llm = Script::new(vec![Err(LlmError::Transient("timeout".into()))]);
+        let llm = Scripted::new(vec![Err(LlmError::Transient("timeout".into()))]);
         let out = score(&llm, "Backend engineer", &criteria(), RESUME).await;
         assert!(matches!(out.status, AiStatus::Failed(ref w) if w.contains("timeout")));
         assert_eq!(
