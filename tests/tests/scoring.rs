@@ -207,6 +207,30 @@ async fn versions_and_criteria(db: &TestDb) {
         Err(Error::PermissionDenied { .. })
     ));
     assert_eq!(vs.job_descriptions().versions(id).await.unwrap().len(), 3);
+
+    // A new title alone keeps the text and the criteria as they are.
+    let v4 = s
+        .job_descriptions()
+        .update(
+            id,
+            JdUpdate {
+                title: Some("Backend engineer II".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((v4.version, v4.title.as_str()), (4, "Backend engineer II"));
+    assert_eq!(v4.criteria(), c);
+    assert_eq!(v4.parameters, v3.parameters);
+    assert!(
+        s.job_descriptions()
+            .text(id)
+            .await
+            .unwrap()
+            .unwrap()
+            .contains("Rust and")
+    );
 }
 both_backends!(versions_and_criteria, versions_and_criteria);
 

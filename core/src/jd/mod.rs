@@ -496,6 +496,16 @@ impl JobDescriptions<'_> {
             Some(t) => clean_title(t)?,
             None => current.title.clone(),
         };
+        let note = update.note.unwrap_or_else(|| "edited".into());
+        if update.text.is_none() && update.parameters.is_none() {
+            // Neither the text nor the criteria change: the criteria stay as they are, and
+            // the text is neither read back nor read into criteria again.
+            let (parameters, text_path) =
+                (current.parameters.clone(), current.raw_text_path.clone());
+            return self
+                .next_version(current, title, parameters, text_path, &note)
+                .await;
+        }
         let explicit = match &update.parameters {
             Some(p) => explicit_criteria(p)?,
             None => explicit_criteria(
@@ -525,7 +535,6 @@ impl JobDescriptions<'_> {
             },
         };
         let parameters = effective(engine, tenant, text.as_deref(), explicit).await?;
-        let note = update.note.unwrap_or_else(|| "edited".into());
         self.next_version(current, title, parameters, text_path, &note)
             .await
     }
