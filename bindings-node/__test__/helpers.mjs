@@ -15,11 +15,11 @@ const here = dirname(fileURLToPath(import.meta.url))
 export const repoRoot = join(here, '..', '..')
 export const evalDir = join(repoRoot, '..', 'shared', 'eval')
 
-/** The first `n` evaluation resumes (documents only: `.truth.json` files are answers). */
+/** The first `n` evaluation resumes (documents only: the `.json` files are answers and the manifest). */
 export function evalResumes (n) {
   const dir = join(evalDir, 'resumes')
   return readdirSync(dir)
-    .filter((f) => !f.endsWith('.truth.json'))
+    .filter((f) => !f.endsWith('.json'))
     .sort()
     .slice(0, n)
     .map((f) => join(dir, f))
