@@ -345,6 +345,48 @@ both_backends!(
     a_killed_worker_is_finished_from_its_checkpoint
 );
 
+/// A job that died without the pipeline marking its file (here: failed through the queue
+/// directly, as the rescue pass fails a job whose lease expired on its last attempt) has its
+/// file marked failed by the worker's sweep, and its batch completes.
+async fn a_job_failed_outside_the_pipeline_fails_its_file(db: &TestDb) {
+    let engine = db.engine().await;
+    let s = owner_session(&engine, "acme").await;
+    let b = backend_jd_batch(&s).await;
+    for p in eval_docs(2) {
+        s.batches().add_path(b, p).await.unwrap();
+    }
+    s.batches().submit(b).await.unwrap();
+    let q = engine.queue();
+    let worker = q.register_worker().await.unwrap();
+    let job = q
+        .claim(worker, 1, Duration::from_secs(30))
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    q.fail(&job, "lease expired", false, &Default::default())
+        .await
+        .unwrap();
+    engine.worker(fast()).run_until_idle().await.unwrap();
+    let batch = s.batches().get(b).await.unwrap();
+    assert_eq!(
+        (batch.status, batch.processed_files, batch.failed_files),
+        (BatchStatus::Completed, 1, 1)
+    );
+    let files = s.batches().files(b).await.unwrap();
+    let failed = files
+        .iter()
+        .find(|f| f.file_id == job.file_id.unwrap())
+        .unwrap();
+    assert_eq!(failed.status, FileStatus::Failed);
+    assert_eq!(failed.error_code.as_deref(), Some("job_failed"));
+    assert_eq!(s.scoring().results(b).await.unwrap()[0].rank, Some(1));
+}
+both_backends!(
+    a_job_failed_outside_the_pipeline_fails_its_file,
+    a_job_failed_outside_the_pipeline_fails_its_file
+);
+
 /// Two workers, as on two machines, share one PostgreSQL and one S3 bucket (moto, started
 /// by scripts/test.sh): every file is processed once, every resume has one result, and
 /// nothing in the bucket is readable.

@@ -597,27 +597,33 @@ impl JobHandler for Pipeline {
     }
 }
 
+/// How far back [`sweep_failed_jobs`] looks for failed jobs, in days.
+const SWEEP_DAYS: i64 = 7;
+
 /// Files whose job failed without the pipeline marking them (a lease that expired on the
 /// last attempt) are marked failed, so their batch can complete. Returns how many.
 pub(crate) async fn sweep_failed_jobs(engine: &Engine) -> Result<usize> {
     let db = engine.connection();
     let backend = db.get_database_backend();
     let tx = crate::db::begin(db, Scope::System).await?;
-    let p = if backend == DbBackend::Postgres {
-        "$1"
+    let (p1, p2) = if backend == DbBackend::Postgres {
+        ("$1", "$2")
     } else {
-        "?"
+        ("?", "?")
     };
+    // Failed jobs pile up; only recent ones can still have an open file, since every
+    // worker sweeps right after its rescue pass.
+    let since = now() - chrono::Duration::days(SWEEP_DAYS);
     let rows = tx
         .query_all_raw(Statement::from_sql_and_values(
             backend,
             format!(
                 "SELECT j.tenant_id, j.batch_id, j.file_id, j.job_id, j.last_error FROM jobs j \
                  JOIN files f ON f.tenant_id = j.tenant_id AND f.file_id = j.file_id \
-                 WHERE j.kind = {p} AND j.status = 'failed' AND f.status IN ('queued', 'processing') \
-                 LIMIT 500"
+                 WHERE j.kind = {p1} AND j.status = 'failed' AND j.completed_at > {p2} \
+                 AND f.status IN ('queued', 'processing') LIMIT 500"
             ),
-            [PROCESS_FILE.into()],
+            [PROCESS_FILE.into(), since.into()],
         ))
         .await?;
     tx.commit().await?;
