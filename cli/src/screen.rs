@@ -345,10 +345,14 @@ fn rows(
     results: &[RankedResult],
     path_of: &HashMap<Uuid, String>,
 ) -> Vec<FileResult> {
+    let result_of: HashMap<Uuid, &RankedResult> = results
+        .iter()
+        .flat_map(|r| r.file_ids.iter().map(move |f| (*f, r)))
+        .collect();
     let mut rows: Vec<FileResult> = files
         .iter()
         .map(|f| {
-            let r = results.iter().find(|r| r.file_ids.contains(&f.file_id));
+            let r = result_of.get(&f.file_id).copied();
             FileResult {
                 path: path_of
                     .get(&f.file_id)

@@ -20,7 +20,7 @@ pub mod entity;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Statement,
 };
@@ -703,7 +703,16 @@ impl Session {
             .await?;
         let cps = checkpoints::Entity::find()
             .filter(checkpoints::Column::TenantId.eq(tenant))
-            .filter(checkpoints::Column::JobId.is_in(rows.iter().map(|j| j.job_id)))
+            .filter(
+                checkpoints::Column::JobId.in_subquery(
+                    Query::select()
+                        .column(jobs::Column::JobId)
+                        .from(jobs::Entity)
+                        .and_where(jobs::Column::TenantId.eq(tenant))
+                        .and_where(jobs::Column::BatchId.eq(batch_id))
+                        .to_owned(),
+                ),
+            )
             .all(&tx)
             .await?;
         tx.commit().await?;

@@ -7,7 +7,7 @@
 //! model is in the LLM cache at `t/{tenant}/llm/{request hash}.json`, and `ai_scores`
 //! points at the answer that was accepted (or the last one rejected).
 
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
 };
@@ -505,10 +505,12 @@ pub(crate) async fn score_resume(
             let out = ai::score(&cached, &jd.title, &criteria, &redacted).await;
             llm_calls = cached.calls.load(std::sync::atomic::Ordering::Relaxed);
             let model = client.model();
+            // The request whose answer came last (accepted, or the last rejected).
             let mut raw_path = out
-                .requests
-                .get(out.responses.len().saturating_sub(1))
-                .filter(|_| !out.responses.is_empty())
+                .responses
+                .len()
+                .checked_sub(1)
+                .and_then(|i| out.requests.get(i))
                 .map(|r| cache_key(tenant, &request_hash(&model, r)));
             let hash = out.requests.first().map(|r| request_hash(&model, r));
             let (status, score, json_path, flags, error, ai) = match out.status {
@@ -998,13 +1000,17 @@ impl Scoring<'_> {
             .order_by_asc(files::Column::CreatedAt)
             .all(&tx)
             .await?;
-        let object_ids: Vec<Uuid> = batch_files
-            .iter()
-            .filter_map(|f| f.storage_object_id)
-            .collect();
+        // Subqueries rather than lists of ids: a batch may hold more files than a
+        // statement may bind parameters.
+        let batch_objects = Query::select()
+            .column(files::Column::StorageObjectId)
+            .from(files::Entity)
+            .and_where(files::Column::TenantId.eq(tenant))
+            .and_where(files::Column::BatchId.eq(batch_id))
+            .to_owned();
         let resume_of_object: std::collections::HashMap<Uuid, Uuid> = resumes::Entity::find()
             .filter(resumes::Column::TenantId.eq(tenant))
-            .filter(resumes::Column::StorageObjectId.is_in(object_ids))
+            .filter(resumes::Column::StorageObjectId.in_subquery(batch_objects))
             .all(&tx)
             .await?
             .into_iter()
@@ -1024,7 +1030,16 @@ impl Scoring<'_> {
             let contacts = resume_contacts::Entity::find()
                 .filter(resume_contacts::Column::TenantId.eq(tenant))
                 .filter(resume_contacts::Column::Kind.eq("name"))
-                .filter(resume_contacts::Column::ResumeId.is_in(rows.iter().map(|r| r.resume_id)))
+                .filter(
+                    resume_contacts::Column::ResumeId.in_subquery(
+                        Query::select()
+                            .column(results::Column::ResumeId)
+                            .from(results::Entity)
+                            .and_where(results::Column::TenantId.eq(tenant))
+                            .and_where(results::Column::BatchId.eq(batch_id))
+                            .to_owned(),
+                    ),
+                )
                 .all(&tx)
                 .await?;
             for c in contacts {
