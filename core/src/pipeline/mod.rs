@@ -14,6 +14,7 @@
 //! `completed` or `failed` (guarded, so it counts once however often it runs), bumps the
 //! batch's counter, completes the batch when every file is done or failed, and then ranks
 //! its results. See docs/pipeline.md.
+#![doc = include_str!("../../../docs/pipeline.md")]
 
 pub mod entity;
 
