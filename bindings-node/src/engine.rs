@@ -141,11 +141,8 @@ impl Engine {
     /// later call on this engine or its sessions rejects with `DATABASE`.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn close(&self, env: &Env) -> napi::Result<AsyncBlock<()>> {
-        let db = self.engine.connection().clone();
-        promise(env, async move {
-            db.close().await.map_err(resumeflow::Error::from)?;
-            Ok(())
-        })
+        let engine = self.engine.clone();
+        promise(env, async move { Ok(engine.close().await?) })
     }
 
     /// `postgres` or `sqlite`.

@@ -97,7 +97,7 @@ impl EngineOp {
             // Closes the shared pool: every later call on this engine or its sessions
             // fails with DATABASE.
             EngineOp::Close => {
-                e.connection().clone().close().await?;
+                e.close().await?;
                 Ok(Value::Null)
             }
             EngineOp::Backend => Ok(json!(format!("{:?}", e.backend()).to_lowercase())),

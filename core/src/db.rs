@@ -55,14 +55,41 @@ pub(crate) async fn set_scope<C: ConnectionTrait>(conn: &C, scope: Scope) -> Res
     Ok(())
 }
 
+/// The pools of one database: `db` for reads and the host's own queries, `writer` for
+/// write transactions.
+pub(crate) struct Pools {
+    pub db: DatabaseConnection,
+    pub writer: DatabaseConnection,
+}
+
 /// Connects to `url` (`postgres://…`, `sqlite://…`), with settings that suit the backend.
-pub(crate) async fn connect(url: &str) -> Result<DatabaseConnection> {
+///
+/// A SQLite file gets two pools: readers, and a writer of one connection. SQLite admits
+/// one writer at a time anyway; with several writer connections the losers of each race
+/// sleep in SQLite's busy handler (1, 2, 5, 10 … ms), which made write throughput depend
+/// on luck. One writer connection turns that race into a fair async queue in the pool.
+/// Other processes on the same file still meet the busy timeout, as before.
+pub(crate) async fn connect(url: &str) -> Result<Pools> {
+    let is_sqlite = url.starts_with("sqlite:");
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    let db = open(url, is_sqlite && in_memory).await?;
+    let writer = if is_sqlite && !in_memory {
+        open(url, true).await?
+    } else {
+        db.clone()
+    };
+    Ok(Pools { db, writer })
+}
+
+/// One pool; `single` limits it to one connection.
+async fn open(url: &str, single: bool) -> Result<DatabaseConnection> {
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.sqlx_logging(false)
-        .acquire_timeout(std::time::Duration::from_secs(15));
+        .acquire_timeout(std::time::Duration::from_secs(30));
     let is_sqlite = url.starts_with("sqlite:");
-    if is_sqlite && (url.contains(":memory:") || url.contains("mode=memory")) {
-        // Every pooled connection to an in-memory database would open a database of its own.
+    if single {
+        // Every pooled connection to an in-memory database would open a database of its
+        // own; the writer pool is one connection by design.
         opts.max_connections(1).min_connections(1);
     }
     #[cfg(feature = "sqlite")]
@@ -70,7 +97,8 @@ pub(crate) async fn connect(url: &str) -> Result<DatabaseConnection> {
         // On every pooled connection: WAL (readers beside the one writer) with
         // synchronous=NORMAL, which syncs at checkpoints rather than at every commit. A
         // killed process loses nothing committed; a power cut may lose the last
-        // commits but never corrupts the file. Writers queue for up to 30 s.
+        // commits but never corrupts the file. Writers of other processes queue for up
+        // to 30 s.
         use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
         opts.map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal)
@@ -111,4 +139,27 @@ pub(crate) fn new_id() -> Uuid {
 
 pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::Utc::now()
+}
+
+/// Runs an insert (usually an upsert) and returns `id` of the row it wrote, in one
+/// statement (`RETURNING`, which PostgreSQL and SQLite ≥ 3.35 both have), instead of a
+/// write followed by a read.
+pub(crate) async fn insert_returning_id<C, A>(
+    conn: &C,
+    insert: sea_orm::Insert<A>,
+    id: impl sea_orm::sea_query::IntoColumnRef,
+) -> Result<Uuid>
+where
+    C: ConnectionTrait,
+    A: sea_orm::ActiveModelTrait,
+{
+    use sea_orm::QueryTrait;
+    let mut q = insert.into_query();
+    q.returning_col(id);
+    let backend = conn.get_database_backend();
+    let row = conn
+        .query_one_raw(backend.build(&q))
+        .await?
+        .ok_or_else(|| Error::Storage("an upsert returned no row".into()))?;
+    Ok(row.try_get_by_index::<Uuid>(0)?)
 }

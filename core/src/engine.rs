@@ -105,12 +105,15 @@ impl EngineBuilder {
         let keys = self.keys.ok_or_else(|| {
             Error::Config("a KeyProvider is required (EngineBuilder::keys)".into())
         })?;
-        let db = match (self.db, self.url) {
+        let db::Pools { db, writer } = match (self.db, self.url) {
             (Some(db), None) => {
                 if db.get_database_backend() == DbBackend::Sqlite {
                     db::prepare_sqlite(&db).await?;
                 }
-                db
+                db::Pools {
+                    writer: db.clone(),
+                    db,
+                }
             }
             (None, Some(url)) => db::connect(&url).await?,
             (Some(_), Some(_)) => {
@@ -141,6 +144,7 @@ impl EngineBuilder {
         Ok(Engine {
             inner: Arc::new(Inner {
                 db,
+                writer,
                 keys: KeyCache::new(keys),
                 store,
                 llm: self.llm.map(|c| GatedLlm::new(c, self.llm_policy)),
@@ -151,6 +155,9 @@ impl EngineBuilder {
 
 struct Inner {
     db: DatabaseConnection,
+    /// Write transactions go here: the same pool as `db`, except for a SQLite file, where
+    /// it is one connection (see `db::connect`).
+    writer: DatabaseConnection,
     keys: KeyCache,
     store: Option<ArtifactStore>,
     llm: Option<GatedLlm>,
@@ -194,15 +201,27 @@ impl Engine {
         let migrated = engine.migrate().await;
         // Close the pool before returning, so that no connection outlives the call (a host
         // may open the same SQLite file right after).
-        if let Ok(inner) = Arc::try_unwrap(engine.inner) {
-            inner.db.close().await?;
-        }
+        engine.close().await?;
         migrated
     }
 
     /// The underlying connection, for hosts that run their own queries beside resumeflow.
     pub fn connection(&self) -> &DatabaseConnection {
         &self.inner.db
+    }
+
+    /// The pool write transactions use (the same as [`Engine::connection`] but for a
+    /// SQLite file the engine opened itself).
+    pub(crate) fn writer(&self) -> &DatabaseConnection {
+        &self.inner.writer
+    }
+
+    /// Closes the engine's database pools. Every later call on this engine, its clones and
+    /// its sessions fails with a database error; stop workers first.
+    pub async fn close(&self) -> Result<()> {
+        self.inner.db.clone().close().await?;
+        self.inner.writer.clone().close().await?;
+        Ok(())
     }
 
     pub fn backend(&self) -> DbBackend {
@@ -225,7 +244,7 @@ impl Engine {
     /// does not exist in that tenant, and `PermissionDenied` if the user or tenant is
     /// deactivated. The session holds the user's effective permissions as of now.
     pub async fn session(&self, tenant_id: Uuid, user_id: Uuid) -> Result<Session> {
-        let tx = db::begin(&self.inner.db, Scope::Tenant(tenant_id)).await?;
+        let tx = db::begin(&self.inner.writer, Scope::Tenant(tenant_id)).await?;
         let tenant = tenancy::get_tenant(&tx, tenant_id).await?;
         let user = tenancy::user_model(&tx, tenant_id, user_id).await?;
         let overrides = tenancy::overrides_of(&tx, tenant_id, user_id).await?;
@@ -261,7 +280,7 @@ impl Engine {
     }
 
     pub(crate) async fn begin(&self, scope: Scope) -> Result<DatabaseTransaction> {
-        db::begin(&self.inner.db, scope).await
+        db::begin(&self.inner.writer, scope).await
     }
 
     pub(crate) fn keys(&self) -> &KeyCache {

@@ -391,7 +391,21 @@ pub(crate) async fn checkpoint(
     lease: Duration,
 ) -> Result<()> {
     let tx = db::begin(db, Scope::Tenant(job.tenant_id)).await?;
-    heartbeat(&tx, job.job_id, job.lock_token, lease).await?;
+    checkpoint_in(&tx, job, step, payload_path, sha256, lease).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`checkpoint`] inside the caller's transaction.
+pub(crate) async fn checkpoint_in<C: ConnectionTrait>(
+    tx: &C,
+    job: &ClaimedJob,
+    step: &str,
+    payload_path: &str,
+    sha256: &str,
+    lease: Duration,
+) -> Result<()> {
+    heartbeat(tx, job.job_id, job.lock_token, lease).await?;
     let backend = tx.get_database_backend();
     let (p1, p2, p3, p4, p5, p6) = match backend {
         DbBackend::Postgres => ("$1", "$2", "$3", "$4", "$5", "$6"),
@@ -415,7 +429,6 @@ pub(crate) async fn checkpoint(
         ],
     ))
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -829,7 +842,7 @@ impl crate::Engine {
 
 impl Queue<'_> {
     fn db(&self) -> &DatabaseConnection {
-        self.engine.connection()
+        self.engine.writer()
     }
 
     /// Enqueues jobs (idempotent per tenant, batch, file and kind; bulk otherwise).

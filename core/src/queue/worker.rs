@@ -69,7 +69,7 @@ impl JobContext {
     /// Records a step's checkpoint and extends the lease, in one fenced transaction.
     pub async fn checkpoint(&self, step: &str, payload_path: &str, sha256: &str) -> Result<()> {
         let r = super::checkpoint(
-            self.engine.connection(),
+            self.engine.writer(),
             &self.job,
             step,
             payload_path,
@@ -81,6 +81,27 @@ impl JobContext {
             self.lost.store(true, Ordering::SeqCst);
         }
         r
+    }
+
+    /// [`JobContext::checkpoint`], but the transaction is returned open, so that the
+    /// handler's own writes commit atomically with the checkpoint (or not at all). It is
+    /// a write transaction in the job's tenant scope: keep it short, and commit it.
+    pub async fn checkpoint_tx(
+        &self,
+        step: &str,
+        payload_path: &str,
+        sha256: &str,
+    ) -> Result<sea_orm::DatabaseTransaction> {
+        let tx = crate::db::begin(
+            self.engine.writer(),
+            crate::db::Scope::Tenant(self.job.tenant_id),
+        )
+        .await?;
+        let r = super::checkpoint_in(&tx, &self.job, step, payload_path, sha256, self.lease).await;
+        if matches!(r, Err(Error::LeaseLost { .. })) {
+            self.lost.store(true, Ordering::SeqCst);
+        }
+        r.map(|_| tx)
     }
 }
 
@@ -220,7 +241,7 @@ impl Worker {
             .heartbeat
             .min(cfg.lease / 3)
             .max(Duration::from_millis(10));
-        let db = self.engine.connection().clone();
+        let db = self.engine.writer().clone();
         let worker_id = super::register_worker(&db).await?;
         let counters = Arc::new(Counters::default());
         let (done_tx, done_rx) = mpsc::unbounded_channel::<(Uuid, Uuid)>();
@@ -377,7 +398,7 @@ async fn run_job(
         _ = beat => None,
     };
     held.lock().await.remove(&job.job_id);
-    let db = engine.connection();
+    let db = engine.writer();
     match outcome {
         None => {
             counters.lost.fetch_add(1, Ordering::SeqCst);
