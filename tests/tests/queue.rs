@@ -515,3 +515,106 @@ both_backends!(
     graceful_shutdown_releases_unfinished_jobs,
     graceful_shutdown_releases_unfinished_jobs
 );
+
+/// Writes its checkpoint and one row of its own in one fenced transaction, after another
+/// worker took the lease on the first attempt.
+struct Atomic;
+
+#[async_trait]
+impl JobHandler for Atomic {
+    async fn handle(&self, ctx: &JobContext) -> Result<(), JobError> {
+        use resumeflow::queue::entity::jobs;
+        use sea_orm::sea_query::{Expr, ExprTrait};
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let job = ctx.job();
+        let db = ctx.engine().connection();
+        if job.attempts == 1 {
+            // Another worker takes the lease over.
+            jobs::Entity::update_many()
+                .col_expr(jobs::Column::LockToken, Expr::value(Uuid::now_v7()))
+                .filter(jobs::Column::JobId.eq(job.job_id))
+                .exec(db)
+                .await
+                .unwrap();
+        }
+        let key = format!("t/{}/jobs/{}/extract.json", job.tenant_id, job.job_id);
+        let sha = format!("attempt-{}", job.attempts);
+        let tx = match ctx.checkpoint_tx("extract", &key, &sha).await {
+            Ok(tx) => tx,
+            Err(Error::LeaseLost { .. }) => {
+                assert!(ctx.lease_lost());
+                return Ok(());
+            }
+            Err(e) => panic!("{e}"),
+        };
+        // The handler's own write, committed with the checkpoint or not at all.
+        jobs::Entity::update_many()
+            .col_expr(
+                jobs::Column::Priority,
+                Expr::col(jobs::Column::Priority).add(1),
+            )
+            .filter(jobs::Column::JobId.eq(job.job_id))
+            .exec(&tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        Ok(())
+    }
+}
+
+async fn checkpoint_tx_commits_the_handlers_writes_with_the_checkpoint(db: &TestDb) {
+    let (engine, tenant) = setup(db).await;
+    let priority = NewJob::new(tenant, "atomic").priority;
+    let id = engine
+        .queue()
+        .enqueue(&[NewJob::new(tenant, "atomic")])
+        .await
+        .unwrap()[0];
+    let cfg = WorkerConfig {
+        lease: Duration::from_millis(600),
+        heartbeat: Duration::from_millis(200),
+        rescue_interval: Duration::from_millis(100),
+        poll_interval: Duration::from_millis(10),
+        backoff: Backoff {
+            base: Duration::ZERO,
+            max: Duration::ZERO,
+        },
+        ..Default::default()
+    };
+    let stats = engine
+        .worker_with(cfg, Arc::new(Atomic))
+        .run_until_idle()
+        .await
+        .unwrap();
+    // The first attempt lost its lease: no checkpoint, no write; the rescued second
+    // attempt wrote both.
+    assert_eq!((stats.lost, stats.completed), (1, 1), "{stats:?}");
+    let info = engine.queue().job(id).await.unwrap();
+    assert_eq!((info.status.as_str(), info.attempts), ("completed", 2));
+    let conn = engine.connection();
+    assert_eq!(
+        count(
+            conn,
+            "SELECT COUNT(*) FROM checkpoints WHERE sha256 = 'attempt-2'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(count(conn, "SELECT COUNT(*) FROM checkpoints").await, 1);
+    assert_eq!(
+        count(
+            conn,
+            &format!(
+                "SELECT COUNT(*) FROM jobs WHERE priority = {}",
+                priority + 1
+            )
+        )
+        .await,
+        1,
+        "the lost attempt's write was rolled back"
+    );
+}
+both_backends!(
+    checkpoint_tx_commits_the_handlers_writes_with_the_checkpoint,
+    checkpoint_tx_commits_the_handlers_writes_with_the_checkpoint
+);

@@ -5,7 +5,7 @@
 //! requests and answers at `t/{tenant}/llm/{sha256 of request}.json`) are sealed with the
 //! tenant's key before they reach the store. Every read of a candidate writes an audit row.
 
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
 };
@@ -167,11 +167,13 @@ pub(crate) async fn store_parse(
         resume_id: Set(resume_id),
         tenant_id: Set(tenant),
         storage_object_id: Set(storage_object_id),
-        status: Set("raw".into()),
+        // Written with its rows in this one transaction, so no reader sees it raw or
+        // parsed: it is validated when it appears.
+        status: Set("validated".into()),
         extracted_text_path: Set(Some(text_key)),
-        parsed_json_path: Set(None),
+        parsed_json_path: Set(Some(json_key)),
         parser: Set(Some(parse.parser.clone())),
-        total_experience_months: Set(None),
+        total_experience_months: Set(Some(parse.experience_months as i32)),
         flags: Set(serde_json::json!(parse.flags)),
         created_at: Set(t),
         updated_at: Set(t),
@@ -198,25 +200,7 @@ pub(crate) async fn store_parse(
         tx.commit().await?;
         return Ok(existing.resume_id);
     }
-    let set_status = |status: &'static str| {
-        resumes::Entity::update_many()
-            .col_expr(resumes::Column::Status, Expr::value(status))
-            .col_expr(resumes::Column::UpdatedAt, Expr::value(now()))
-            .filter(resumes::Column::TenantId.eq(tenant))
-            .filter(resumes::Column::ResumeId.eq(resume_id))
-    };
-    set_status("parsed")
-        .col_expr(resumes::Column::ParsedJsonPath, Expr::value(json_key))
-        .exec(&tx)
-        .await?;
     insert_rows(&tx, engine, tenant, resume_id, &parse.resume).await?;
-    set_status("validated")
-        .col_expr(
-            resumes::Column::TotalExperienceMonths,
-            Expr::value(parse.experience_months as i32),
-        )
-        .exec(&tx)
-        .await?;
     tx.commit().await?;
     Ok(resume_id)
 }

@@ -370,18 +370,43 @@ async fn finish_file<C: ConnectionTrait>(
         .exec(tx)
         .await?
         .rows_affected;
+    // Once the counter moves, the batch completes in the same statement if this was its
+    // last open file (CASE sees the row as it was before the update).
+    let all_done = |extra: i32| {
+        Expr::col(batches::Column::Status)
+            .eq(BatchStatus::Processing.as_str())
+            .and(
+                Expr::col(batches::Column::ProcessedFiles)
+                    .add(Expr::col(batches::Column::FailedFiles))
+                    .add(extra)
+                    .eq(Expr::col(batches::Column::TotalFiles)),
+            )
+    };
+    let mut q = batches::Entity::update_many()
+        .col_expr(
+            batches::Column::Status,
+            Expr::case(
+                all_done(i32::from(moved > 0)),
+                BatchStatus::Completed.as_str(),
+            )
+            .finally(Expr::col(batches::Column::Status))
+            .into(),
+        )
+        .col_expr(
+            batches::Column::CompletedAt,
+            Expr::case(all_done(i32::from(moved > 0)), t)
+                .finally(Expr::col(batches::Column::CompletedAt))
+                .into(),
+        )
+        .col_expr(batches::Column::UpdatedAt, Expr::value(t))
+        .filter(batches::Column::TenantId.eq(tenant))
+        .filter(batches::Column::BatchId.eq(batch_id));
     if moved > 0 {
         let counter = match status {
             FileStatus::Completed => batches::Column::ProcessedFiles,
             _ => batches::Column::FailedFiles,
         };
-        batches::Entity::update_many()
-            .col_expr(counter, Expr::col(counter).add(1))
-            .col_expr(batches::Column::UpdatedAt, Expr::value(t))
-            .filter(batches::Column::TenantId.eq(tenant))
-            .filter(batches::Column::BatchId.eq(batch_id))
-            .exec(tx)
-            .await?;
+        q = q.col_expr(counter, Expr::col(counter).add(1));
         if let (Some(code), Some(message)) = (code, message) {
             crate::audit::record_error(
                 tx,
@@ -396,25 +421,15 @@ async fn finish_file<C: ConnectionTrait>(
             .await?;
         }
     }
-    batches::Entity::update_many()
-        .col_expr(
-            batches::Column::Status,
-            Expr::value(BatchStatus::Completed.as_str()),
-        )
-        .col_expr(batches::Column::CompletedAt, Expr::value(t))
-        .col_expr(batches::Column::UpdatedAt, Expr::value(t))
-        .filter(batches::Column::TenantId.eq(tenant))
-        .filter(batches::Column::BatchId.eq(batch_id))
-        .filter(batches::Column::Status.eq(BatchStatus::Processing.as_str()))
-        .filter(
-            Expr::col(batches::Column::ProcessedFiles)
-                .add(Expr::col(batches::Column::FailedFiles))
-                .eq(Expr::col(batches::Column::TotalFiles)),
-        )
-        .exec(tx)
-        .await?;
-    let batch = crate::ingest::batch_model(tx, tenant, batch_id, false).await?;
-    if batch.status == BatchStatus::Completed.as_str() {
+    let mut q = sea_orm::QueryTrait::into_query(q);
+    q.returning_col(batches::Column::Status);
+    let backend = tx.get_database_backend();
+    let batch_status: String = tx
+        .query_one_raw(backend.build(&q))
+        .await?
+        .ok_or_else(|| Error::not_found("batch", batch_id))?
+        .try_get_by_index(0)?;
+    if batch_status == BatchStatus::Completed.as_str() {
         crate::scoring::persist::rank_in(tx, tenant, batch_id).await?;
     }
     Ok(())
@@ -450,8 +465,13 @@ impl Pipeline {
         self
     }
 
-    async fn mark_processing(engine: &Engine, tenant: Uuid, file_id: Uuid) -> Result<()> {
-        let tx = engine.begin(Scope::Tenant(tenant)).await?;
+    /// A queued file becomes `processing`; written with the first checkpoint of a run,
+    /// so that it costs no transaction of its own.
+    async fn mark_processing<C: ConnectionTrait>(
+        tx: &C,
+        tenant: Uuid,
+        file_id: Uuid,
+    ) -> Result<()> {
         files::Entity::update_many()
             .col_expr(
                 files::Column::Status,
@@ -461,9 +481,8 @@ impl Pipeline {
             .filter(files::Column::TenantId.eq(tenant))
             .filter(files::Column::FileId.eq(file_id))
             .filter(files::Column::Status.eq(FileStatus::Queued.as_str()))
-            .exec(&tx)
+            .exec(tx)
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -499,7 +518,6 @@ impl JobHandler for Pipeline {
         };
         let engine = ctx.engine();
         let tenant = job.tenant_id;
-        Self::mark_processing(engine, tenant, file_id).await?;
         // The steps already done.
         let done: Vec<checkpoints::Model> = {
             let tx = engine.begin_read(Scope::Tenant(tenant)).await?;
@@ -513,7 +531,9 @@ impl JobHandler for Pipeline {
             rows
         };
         let mut state = State::default();
-        for step in &self.steps {
+        // Whether this run has written a checkpoint yet, and finished the file with one.
+        let (mut marked, mut finished) = (false, false);
+        for (i, step) in self.steps.iter().enumerate() {
             let name = step.name();
             if let Some(cp) = done.iter().find(|c| c.step == name) {
                 let bytes = engine.get_opened(tenant, &cp.payload_path).await?;
@@ -575,21 +595,44 @@ impl JobHandler for Pipeline {
             let sha = hex::encode(Sha256::digest(&body));
             let key = crate::store::checkpoint_key(tenant, job.job_id, name);
             engine.put_sealed(tenant, &key, body).await?;
-            ctx.checkpoint(name, &key, &sha).await?;
+            // The checkpoint's transaction also carries the file's status changes: the
+            // first one of a run marks it processing, the last one finishes it (fenced
+            // with the checkpoint, so a worker that lost its lease changes neither).
+            let tx = ctx.checkpoint_tx(name, &key, &sha).await?;
+            if !marked {
+                Self::mark_processing(&tx, tenant, file_id).await?;
+                marked = true;
+            }
+            if i + 1 == self.steps.len() {
+                finish_file(
+                    &tx,
+                    tenant,
+                    batch_id,
+                    file_id,
+                    Some(job.job_id),
+                    Outcome::Completed,
+                )
+                .await?;
+                finished = true;
+            }
+            tx.commit().await.map_err(Error::from)?;
             state.set(name, value)?;
         }
         if ctx.lease_lost() {
             return Err(JobError::Retryable("lease lost".into()));
         }
-        Self::finish(
-            engine,
-            tenant,
-            batch_id,
-            file_id,
-            job.job_id,
-            Outcome::Completed,
-        )
-        .await?;
+        if !finished {
+            // Every step was checkpointed by an earlier run that died before finishing.
+            Self::finish(
+                engine,
+                tenant,
+                batch_id,
+                file_id,
+                job.job_id,
+                Outcome::Completed,
+            )
+            .await?;
+        }
         Ok(())
     }
 
@@ -604,7 +647,7 @@ const SWEEP_DAYS: i64 = 7;
 /// Files whose job failed without the pipeline marking them (a lease that expired on the
 /// last attempt) are marked failed, so their batch can complete. Returns how many.
 pub(crate) async fn sweep_failed_jobs(engine: &Engine) -> Result<usize> {
-    let db = engine.connection();
+    let db = engine.writer();
     let backend = db.get_database_backend();
     let tx = crate::db::begin(db, Scope::System).await?;
     let (p1, p2) = if backend == DbBackend::Postgres {

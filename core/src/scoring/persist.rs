@@ -599,51 +599,46 @@ pub(crate) async fn score_resume(
 
     let tx = engine.begin(Scope::Tenant(tenant)).await?;
     let t = now();
-    local_match_scores::Entity::insert(local_match_scores::ActiveModel {
-        local_score_id: Set(new_id()),
-        tenant_id: Set(tenant),
-        resume_id: Set(resume_id),
-        jd_id: Set(batch.jd_id),
-        jd_version: Set(batch.jd_version),
-        score: Set(local_default.total),
-        components: Set(serde_json::to_value(&local_default.components).expect("serialises")),
-        evidence: Set(serde_json::json!({
-            "knocked_out": local_default.knocked_out,
-            "flags": local_default.flags,
-            "as_of": as_of.to_string(),
-        })),
-        created_at: Set(t),
-    })
-    .on_conflict(
-        OnConflict::columns([
-            local_match_scores::Column::TenantId,
-            local_match_scores::Column::ResumeId,
-            local_match_scores::Column::JdId,
-            local_match_scores::Column::JdVersion,
-        ])
-        .update_columns([
-            local_match_scores::Column::Score,
-            local_match_scores::Column::Components,
-            local_match_scores::Column::Evidence,
-        ])
-        .to_owned(),
+    // Each upsert returns the id of the row it wrote (new, or the one it updated).
+    let local_id = crate::db::insert_returning_id(
+        &tx,
+        local_match_scores::Entity::insert(local_match_scores::ActiveModel {
+            local_score_id: Set(new_id()),
+            tenant_id: Set(tenant),
+            resume_id: Set(resume_id),
+            jd_id: Set(batch.jd_id),
+            jd_version: Set(batch.jd_version),
+            score: Set(local_default.total),
+            components: Set(serde_json::to_value(&local_default.components).expect("serialises")),
+            evidence: Set(serde_json::json!({
+                "knocked_out": local_default.knocked_out,
+                "flags": local_default.flags,
+                "as_of": as_of.to_string(),
+            })),
+            created_at: Set(t),
+        })
+        .on_conflict(
+            OnConflict::columns([
+                local_match_scores::Column::TenantId,
+                local_match_scores::Column::ResumeId,
+                local_match_scores::Column::JdId,
+                local_match_scores::Column::JdVersion,
+            ])
+            .update_columns([
+                local_match_scores::Column::Score,
+                local_match_scores::Column::Components,
+                local_match_scores::Column::Evidence,
+            ])
+            .to_owned(),
+        ),
+        local_match_scores::Column::LocalScoreId,
     )
-    .exec_without_returning(&tx)
     .await?;
-    let local_id = local_match_scores::Entity::find()
-        .filter(local_match_scores::Column::TenantId.eq(tenant))
-        .filter(local_match_scores::Column::ResumeId.eq(resume_id))
-        .filter(local_match_scores::Column::JdId.eq(batch.jd_id))
-        .filter(local_match_scores::Column::JdVersion.eq(batch.jd_version))
-        .one(&tx)
-        .await?
-        .ok_or_else(|| Error::not_found("local score", resume_id))?
-        .local_score_id;
     let ai_id = match ai_row {
-        Some(row) => {
-            let id = *row.ai_score_id.as_ref();
-            ai_scores::Entity::insert(row)
-                .on_conflict(
+        Some(row) => Some(
+            crate::db::insert_returning_id(
+                &tx,
+                ai_scores::Entity::insert(row).on_conflict(
                     OnConflict::columns([
                         ai_scores::Column::TenantId,
                         ai_scores::Column::ResumeId,
@@ -662,23 +657,11 @@ pub(crate) async fn score_resume(
                         ai_scores::Column::CreatedAt,
                     ])
                     .to_owned(),
-                )
-                .exec_without_returning(&tx)
-                .await?;
-            let model = llm.map(|c| c.model()).unwrap_or_default();
-            Some(
-                ai_score_row(
-                    &tx,
-                    tenant,
-                    resume_id,
-                    batch.jd_id,
-                    batch.jd_version,
-                    &model,
-                )
-                .await?
-                .map_or(id, |m| m.ai_score_id),
+                ),
+                ai_scores::Column::AiScoreId,
             )
-        }
+            .await?,
+        ),
         None => match (llm, &ai_score) {
             // Reused: point at the stored row.
             (Some(c), Some(_)) => ai_score_row(
@@ -700,52 +683,47 @@ pub(crate) async fn score_resume(
         "jd_version": batch.jd_version,
         "as_of": as_of.to_string(),
     });
-    let resolution_id = new_id();
-    score_resolutions::Entity::insert(score_resolutions::ActiveModel {
-        resolution_id: Set(resolution_id),
-        tenant_id: Set(tenant),
-        batch_id: Set(batch_id),
-        resume_id: Set(resume_id),
-        jd_id: Set(batch.jd_id),
-        jd_version: Set(batch.jd_version),
-        local_score_id: Set(local_id),
-        ai_score_id: Set(ai_id),
-        profile_id: Set(batch.weightage_profile_id),
-        final_score: Set(resolution.final_score),
-        components: Set(components_json(&local, ai_score.as_ref(), &resolution)),
-        policy: Set(policy),
-        needs_review: Set(resolution.needs_review),
-        knocked_out: Set(resolution.knocked_out),
-        created_at: Set(t),
-    })
-    .on_conflict(
-        OnConflict::columns([
-            score_resolutions::Column::TenantId,
-            score_resolutions::Column::BatchId,
-            score_resolutions::Column::ResumeId,
-        ])
-        .update_columns([
-            score_resolutions::Column::LocalScoreId,
-            score_resolutions::Column::AiScoreId,
-            score_resolutions::Column::ProfileId,
-            score_resolutions::Column::FinalScore,
-            score_resolutions::Column::Components,
-            score_resolutions::Column::Policy,
-            score_resolutions::Column::NeedsReview,
-            score_resolutions::Column::KnockedOut,
-            score_resolutions::Column::CreatedAt,
-        ])
-        .to_owned(),
+    let resolution_id = crate::db::insert_returning_id(
+        &tx,
+        score_resolutions::Entity::insert(score_resolutions::ActiveModel {
+            resolution_id: Set(new_id()),
+            tenant_id: Set(tenant),
+            batch_id: Set(batch_id),
+            resume_id: Set(resume_id),
+            jd_id: Set(batch.jd_id),
+            jd_version: Set(batch.jd_version),
+            local_score_id: Set(local_id),
+            ai_score_id: Set(ai_id),
+            profile_id: Set(batch.weightage_profile_id),
+            final_score: Set(resolution.final_score),
+            components: Set(components_json(&local, ai_score.as_ref(), &resolution)),
+            policy: Set(policy),
+            needs_review: Set(resolution.needs_review),
+            knocked_out: Set(resolution.knocked_out),
+            created_at: Set(t),
+        })
+        .on_conflict(
+            OnConflict::columns([
+                score_resolutions::Column::TenantId,
+                score_resolutions::Column::BatchId,
+                score_resolutions::Column::ResumeId,
+            ])
+            .update_columns([
+                score_resolutions::Column::LocalScoreId,
+                score_resolutions::Column::AiScoreId,
+                score_resolutions::Column::ProfileId,
+                score_resolutions::Column::FinalScore,
+                score_resolutions::Column::Components,
+                score_resolutions::Column::Policy,
+                score_resolutions::Column::NeedsReview,
+                score_resolutions::Column::KnockedOut,
+                score_resolutions::Column::CreatedAt,
+            ])
+            .to_owned(),
+        ),
+        score_resolutions::Column::ResolutionId,
     )
-    .exec_without_returning(&tx)
     .await?;
-    let resolution_id = score_resolutions::Entity::find()
-        .filter(score_resolutions::Column::TenantId.eq(tenant))
-        .filter(score_resolutions::Column::BatchId.eq(batch_id))
-        .filter(score_resolutions::Column::ResumeId.eq(resume_id))
-        .one(&tx)
-        .await?
-        .map_or(resolution_id, |m| m.resolution_id);
     let mut flags = resolution.flags.clone();
     if resolution.needs_review {
         flags.insert(0, "needs_review".into());
@@ -756,43 +734,38 @@ pub(crate) async fn score_resume(
     if ai_score.is_none() {
         flags.insert(0, "local_only".into());
     }
-    let result_id = new_id();
-    results::Entity::insert(results::ActiveModel {
-        result_id: Set(result_id),
-        tenant_id: Set(tenant),
-        batch_id: Set(batch_id),
-        jd_id: Set(batch.jd_id),
-        resume_id: Set(resume_id),
-        resolution_id: Set(Some(resolution_id)),
-        final_score: Set(resolution.final_score),
-        rank: Set(None),
-        flags: Set(serde_json::json!(flags)),
-        created_at: Set(t),
-        updated_at: Set(t),
-    })
-    .on_conflict(
-        OnConflict::columns([
-            results::Column::TenantId,
-            results::Column::BatchId,
-            results::Column::ResumeId,
-        ])
-        .update_columns([
-            results::Column::ResolutionId,
-            results::Column::FinalScore,
-            results::Column::Flags,
-            results::Column::UpdatedAt,
-        ])
-        .to_owned(),
+    let result_id = crate::db::insert_returning_id(
+        &tx,
+        results::Entity::insert(results::ActiveModel {
+            result_id: Set(new_id()),
+            tenant_id: Set(tenant),
+            batch_id: Set(batch_id),
+            jd_id: Set(batch.jd_id),
+            resume_id: Set(resume_id),
+            resolution_id: Set(Some(resolution_id)),
+            final_score: Set(resolution.final_score),
+            rank: Set(None),
+            flags: Set(serde_json::json!(flags)),
+            created_at: Set(t),
+            updated_at: Set(t),
+        })
+        .on_conflict(
+            OnConflict::columns([
+                results::Column::TenantId,
+                results::Column::BatchId,
+                results::Column::ResumeId,
+            ])
+            .update_columns([
+                results::Column::ResolutionId,
+                results::Column::FinalScore,
+                results::Column::Flags,
+                results::Column::UpdatedAt,
+            ])
+            .to_owned(),
+        ),
+        results::Column::ResultId,
     )
-    .exec_without_returning(&tx)
     .await?;
-    let result_id = results::Entity::find()
-        .filter(results::Column::TenantId.eq(tenant))
-        .filter(results::Column::BatchId.eq(batch_id))
-        .filter(results::Column::ResumeId.eq(resume_id))
-        .one(&tx)
-        .await?
-        .map_or(result_id, |m| m.result_id);
     resumes::Entity::update_many()
         .col_expr(resumes::Column::Status, Expr::value("scored"))
         .col_expr(resumes::Column::UpdatedAt, Expr::value(t))
