@@ -138,6 +138,37 @@ fn inputs(n: usize, synthetic_only: bool) -> Vec<(String, Vec<u8>)> {
     out
 }
 
+/// CPU seconds used so far: (this process, the whole machine), from /proc (Linux).
+fn cpu_seconds() -> (f64, f64) {
+    const TICK: f64 = 100.0; // USER_HZ
+    let own = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            // Fields after the command name, which is in parentheses.
+            let rest = s.rsplit_once(')')?.1.split_whitespace().collect::<Vec<_>>();
+            let utime: f64 = rest.get(11)?.parse().ok()?;
+            let stime: f64 = rest.get(12)?.parse().ok()?;
+            Some((utime + stime) / TICK)
+        })
+        .unwrap_or(0.0);
+    let all = std::fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|s| {
+            let cpu: Vec<f64> = s
+                .lines()
+                .next()?
+                .split_whitespace()
+                .skip(1)
+                .filter_map(|x| x.parse().ok())
+                .collect();
+            // user nice system idle iowait irq softirq steal: busy = all but idle and iowait.
+            let busy: f64 = cpu.iter().take(8).sum::<f64>() - cpu.get(3)? - cpu.get(4)?;
+            Some(busy / TICK)
+        })
+        .unwrap_or(0.0);
+    (own, all)
+}
+
 fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
@@ -145,8 +176,18 @@ fn peak_rss_mib() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-/// One run on a fresh database; returns (wall seconds, model calls, completed files).
-async fn run(a: &Args, latency: Duration, files: &[(String, Vec<u8>)]) -> (f64, usize, i32) {
+/// What one run measured.
+struct Run {
+    wall: f64,
+    calls: usize,
+    completed: i32,
+    /// CPU seconds of this process, and of the whole machine (the database server too).
+    cpu_own: f64,
+    cpu_all: f64,
+}
+
+/// One run on a fresh database.
+async fn run(a: &Args, latency: Duration, files: &[(String, Vec<u8>)]) -> Run {
     let db = TestDb::create(a.backend).await.expect("a database");
     let llm = Arc::new(ScriptedLlm::new(latency));
     let engine = resumeflow::Engine::builder()
@@ -193,6 +234,7 @@ async fn run(a: &Args, latency: Duration, files: &[(String, Vec<u8>)]) -> (f64, 
     }
     s.batches().submit(b).await.expect("submit");
     let calls_before = llm.calls().len();
+    let cpu_before = cpu_seconds();
     let t = Instant::now();
     engine
         .worker(WorkerConfig {
@@ -205,20 +247,30 @@ async fn run(a: &Args, latency: Duration, files: &[(String, Vec<u8>)]) -> (f64, 
         .await
         .expect("worker");
     let wall = t.elapsed().as_secs_f64();
+    let cpu_after = cpu_seconds();
     let batch = s.batches().get(b).await.expect("batch");
     let calls = llm.calls().len() - calls_before;
     drop(engine);
     db.cleanup().await;
-    (wall, calls, batch.processed_files)
+    Run {
+        wall,
+        calls,
+        completed: batch.processed_files,
+        cpu_own: cpu_after.0 - cpu_before.0,
+        cpu_all: cpu_after.1 - cpu_before.1,
+    }
 }
 
 #[tokio::main]
 async fn main() {
     let a = args();
     let files = inputs(a.n, a.synthetic_only);
-    let (wall, calls, done) = run(&a, a.latency, &files).await;
+    let with_model = run(&a, a.latency, &files).await;
+    let (wall, calls, done) = (with_model.wall, with_model.calls, with_model.completed);
     let ideal = calls as f64 * a.latency.as_secs_f64() / a.concurrency as f64;
-    let (wall0, _, done0) = run(&a, Duration::ZERO, &files).await;
+    let without = run(&a, Duration::ZERO, &files).await;
+    let (wall0, done0) = (without.wall, without.completed);
+    let per_resume_ms = |secs: f64| (secs / a.n as f64 * 1000.0 * 100.0).round() / 100.0;
     println!(
         "{}",
         serde_json::json!({
@@ -235,8 +287,12 @@ async fn main() {
             "ideal_s": (ideal * 1000.0).round() / 1000.0,
             "wall_over_ideal": ((wall / ideal) * 1000.0).round() / 1000.0,
             "resumes_per_s": (a.n as f64 / wall * 10.0).round() / 10.0,
-            "outside_llm_ms_per_resume": (wall0 / a.n as f64 * 1000.0 * 100.0).round() / 100.0,
+            "outside_llm_ms_per_resume": per_resume_ms(wall0),
             "outside_llm_completed": done0,
+            // CPU spent per resume in that run: by this process, and by the whole machine
+            // (the database server and anything else running).
+            "outside_llm_cpu_ms_per_resume": per_resume_ms(without.cpu_own),
+            "outside_llm_machine_cpu_ms_per_resume": per_resume_ms(without.cpu_all),
             "peak_rss_mib": peak_rss_mib().map(|m| (m * 10.0).round() / 10.0),
         })
     );
