@@ -143,12 +143,13 @@ pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
 
 /// Runs an insert (usually an upsert) and returns `id` of the row it wrote, in one
 /// statement (`RETURNING`, which PostgreSQL and SQLite ≥ 3.35 both have), instead of a
-/// write followed by a read.
+/// write followed by a read. `None` when the insert wrote nothing (`ON CONFLICT DO
+/// NOTHING` met an existing row).
 pub(crate) async fn insert_returning_id<C, A>(
     conn: &C,
     insert: sea_orm::Insert<A>,
     id: impl sea_orm::sea_query::IntoColumnRef,
-) -> Result<Uuid>
+) -> Result<Option<Uuid>>
 where
     C: ConnectionTrait,
     A: sea_orm::ActiveModelTrait,
@@ -157,9 +158,23 @@ where
     let mut q = insert.into_query();
     q.returning_col(id);
     let backend = conn.get_database_backend();
-    let row = conn
-        .query_one_raw(backend.build(&q))
+    match conn.query_one_raw(backend.build(&q)).await? {
+        Some(row) => Ok(Some(row.try_get_by_index::<Uuid>(0)?)),
+        None => Ok(None),
+    }
+}
+
+/// [`insert_returning_id`] for an upsert, which always writes a row.
+pub(crate) async fn upsert_returning_id<C, A>(
+    conn: &C,
+    upsert: sea_orm::Insert<A>,
+    id: impl sea_orm::sea_query::IntoColumnRef,
+) -> Result<Uuid>
+where
+    C: ConnectionTrait,
+    A: sea_orm::ActiveModelTrait,
+{
+    insert_returning_id(conn, upsert, id)
         .await?
-        .ok_or_else(|| Error::Storage("an upsert returned no row".into()))?;
-    Ok(row.try_get_by_index::<Uuid>(0)?)
+        .ok_or_else(|| Error::Storage("an upsert returned no row".into()))
 }

@@ -331,28 +331,37 @@ impl Plan {
     async fn write<C: ConnectionTrait>(self, conn: &C, tenant: Uuid) -> Result<Written> {
         let t = now();
         let mut w = Written::default();
+        // Each insert returns the new row's id; only one that met an existing row (a
+        // concurrent parse, or a soft-deleted employer) reads it.
         for (key, (planned, name)) in self.employers {
-            employers::Entity::insert(employers::ActiveModel {
-                employer_id: Set(planned),
-                tenant_id: Set(tenant),
-                canonical_name: Set(name),
-                normalized_key: Set(key.clone()),
-                aliases: Set(serde_json::json!([])),
-                created_at: Set(t),
-                updated_at: Set(t),
-                is_deleted: Set(false),
-                deleted_at: Set(None),
-            })
-            .on_conflict(
-                OnConflict::columns([
-                    employers::Column::TenantId,
-                    employers::Column::NormalizedKey,
-                ])
-                .do_nothing()
-                .to_owned(),
+            let inserted = crate::db::insert_returning_id(
+                conn,
+                employers::Entity::insert(employers::ActiveModel {
+                    employer_id: Set(planned),
+                    tenant_id: Set(tenant),
+                    canonical_name: Set(name),
+                    normalized_key: Set(key.clone()),
+                    aliases: Set(serde_json::json!([])),
+                    created_at: Set(t),
+                    updated_at: Set(t),
+                    is_deleted: Set(false),
+                    deleted_at: Set(None),
+                })
+                .on_conflict(
+                    OnConflict::columns([
+                        employers::Column::TenantId,
+                        employers::Column::NormalizedKey,
+                    ])
+                    .do_nothing()
+                    .to_owned(),
+                ),
+                employers::Column::EmployerId,
             )
-            .exec_without_returning(conn)
             .await?;
+            if let Some(id) = inserted {
+                w.employers.insert(planned, id);
+                continue;
+            }
             let row = employers::Entity::find()
                 .filter(employers::Column::TenantId.eq(tenant))
                 .filter(employers::Column::NormalizedKey.eq(&key))
@@ -381,25 +390,32 @@ impl Plan {
             .map(|((e, k), name)| ((w.employer(e), k), name))
             .collect();
         for ((employer, key), name) in departments {
-            employer_departments::Entity::insert(employer_departments::ActiveModel {
-                department_id: Set(new_id()),
-                tenant_id: Set(tenant),
-                employer_id: Set(employer),
-                name: Set(name),
-                normalized_key: Set(key.clone()),
-                created_at: Set(t),
-            })
-            .on_conflict(
-                OnConflict::columns([
-                    employer_departments::Column::TenantId,
-                    employer_departments::Column::EmployerId,
-                    employer_departments::Column::NormalizedKey,
-                ])
-                .do_nothing()
-                .to_owned(),
+            let inserted = crate::db::insert_returning_id(
+                conn,
+                employer_departments::Entity::insert(employer_departments::ActiveModel {
+                    department_id: Set(new_id()),
+                    tenant_id: Set(tenant),
+                    employer_id: Set(employer),
+                    name: Set(name),
+                    normalized_key: Set(key.clone()),
+                    created_at: Set(t),
+                })
+                .on_conflict(
+                    OnConflict::columns([
+                        employer_departments::Column::TenantId,
+                        employer_departments::Column::EmployerId,
+                        employer_departments::Column::NormalizedKey,
+                    ])
+                    .do_nothing()
+                    .to_owned(),
+                ),
+                employer_departments::Column::DepartmentId,
             )
-            .exec_without_returning(conn)
             .await?;
+            if let Some(id) = inserted {
+                w.departments.insert((employer, key), id);
+                continue;
+            }
             let id = employer_departments::Entity::find()
                 .filter(employer_departments::Column::TenantId.eq(tenant))
                 .filter(employer_departments::Column::EmployerId.eq(employer))
@@ -433,18 +449,25 @@ impl Plan {
                 .do_nothing()
                 .to_owned(),
             };
-            employer_roles::Entity::insert(employer_roles::ActiveModel {
-                employer_role_id: Set(new_id()),
-                tenant_id: Set(tenant),
-                employer_id: Set(employer),
-                canonical_title: Set(title),
-                seniority: Set(seniority.as_str().to_owned()),
-                normalized_key: Set(key.clone()),
-                created_at: Set(t),
-            })
-            .on_conflict(conflict)
-            .exec_without_returning(conn)
+            let inserted = crate::db::insert_returning_id(
+                conn,
+                employer_roles::Entity::insert(employer_roles::ActiveModel {
+                    employer_role_id: Set(new_id()),
+                    tenant_id: Set(tenant),
+                    employer_id: Set(employer),
+                    canonical_title: Set(title),
+                    seniority: Set(seniority.as_str().to_owned()),
+                    normalized_key: Set(key.clone()),
+                    created_at: Set(t),
+                })
+                .on_conflict(conflict),
+                employer_roles::Column::EmployerRoleId,
+            )
             .await?;
+            if let Some(id) = inserted {
+                w.roles.insert((employer, key), id);
+                continue;
+            }
             let by_employer = match employer {
                 Some(e) => employer_roles::Column::EmployerId.eq(e),
                 None => employer_roles::Column::EmployerId.is_null(),
@@ -465,26 +488,33 @@ impl Plan {
             .map(|((e, k), v)| ((w.employer(e), k), v))
             .collect();
         for ((employer, key), (name, description)) in projects {
-            employer_projects::Entity::insert(employer_projects::ActiveModel {
-                employer_project_id: Set(new_id()),
-                tenant_id: Set(tenant),
-                employer_id: Set(employer),
-                name: Set(name),
-                normalized_key: Set(key.clone()),
-                description: Set(description),
-                created_at: Set(t),
-            })
-            .on_conflict(
-                OnConflict::columns([
-                    employer_projects::Column::TenantId,
-                    employer_projects::Column::EmployerId,
-                    employer_projects::Column::NormalizedKey,
-                ])
-                .do_nothing()
-                .to_owned(),
+            let inserted = crate::db::insert_returning_id(
+                conn,
+                employer_projects::Entity::insert(employer_projects::ActiveModel {
+                    employer_project_id: Set(new_id()),
+                    tenant_id: Set(tenant),
+                    employer_id: Set(employer),
+                    name: Set(name),
+                    normalized_key: Set(key.clone()),
+                    description: Set(description),
+                    created_at: Set(t),
+                })
+                .on_conflict(
+                    OnConflict::columns([
+                        employer_projects::Column::TenantId,
+                        employer_projects::Column::EmployerId,
+                        employer_projects::Column::NormalizedKey,
+                    ])
+                    .do_nothing()
+                    .to_owned(),
+                ),
+                employer_projects::Column::EmployerProjectId,
             )
-            .exec_without_returning(conn)
             .await?;
+            if let Some(id) = inserted {
+                w.projects.insert((employer, key), id);
+                continue;
+            }
             let id = employer_projects::Entity::find()
                 .filter(employer_projects::Column::TenantId.eq(tenant))
                 .filter(employer_projects::Column::EmployerId.eq(employer))

@@ -600,7 +600,7 @@ pub(crate) async fn score_resume(
     let tx = engine.begin(Scope::Tenant(tenant)).await?;
     let t = now();
     // Each upsert returns the id of the row it wrote (new, or the one it updated).
-    let local_id = crate::db::insert_returning_id(
+    let local_id = crate::db::upsert_returning_id(
         &tx,
         local_match_scores::Entity::insert(local_match_scores::ActiveModel {
             local_score_id: Set(new_id()),
@@ -636,7 +636,7 @@ pub(crate) async fn score_resume(
     .await?;
     let ai_id = match ai_row {
         Some(row) => Some(
-            crate::db::insert_returning_id(
+            crate::db::upsert_returning_id(
                 &tx,
                 ai_scores::Entity::insert(row).on_conflict(
                     OnConflict::columns([
@@ -683,7 +683,7 @@ pub(crate) async fn score_resume(
         "jd_version": batch.jd_version,
         "as_of": as_of.to_string(),
     });
-    let resolution_id = crate::db::insert_returning_id(
+    let resolution_id = crate::db::upsert_returning_id(
         &tx,
         score_resolutions::Entity::insert(score_resolutions::ActiveModel {
             resolution_id: Set(new_id()),
@@ -734,7 +734,7 @@ pub(crate) async fn score_resume(
     if ai_score.is_none() {
         flags.insert(0, "local_only".into());
     }
-    let result_id = crate::db::insert_returning_id(
+    let result_id = crate::db::upsert_returning_id(
         &tx,
         results::Entity::insert(results::ActiveModel {
             result_id: Set(new_id()),
