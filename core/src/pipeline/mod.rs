@@ -29,14 +29,13 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::candidate::entity::resumes;
 use crate::candidate::model::{ParsedResume, YearMonth};
 use crate::candidate::validate::{DocumentParse, current_month, validate};
 use crate::db::{Scope, now};
 use crate::engine::{Engine, Session};
 use crate::error::{Error, Result};
 use crate::extract::{ExtractLimits, ExtractedText};
-use crate::ingest::entity::{batches, files, storage_objects};
+use crate::ingest::entity::{batches, files};
 use crate::ingest::{BatchStatus, FileStatus, PROCESS_FILE};
 use crate::llm::{CachedLlm, LlmRequest, LlmResponse};
 use crate::queue::entity::jobs;
@@ -142,40 +141,45 @@ impl Step for ExtractStep {
     }
 
     async fn run(&self, cx: &StepContext<'_>) -> Result<serde_json::Value> {
+        // The file, its content and the tenant's resume of that content, in one query.
         let tx = cx.engine.begin_read(Scope::Tenant(cx.tenant)).await?;
-        let file = files::Entity::find()
-            .filter(files::Column::TenantId.eq(cx.tenant))
-            .filter(files::Column::FileId.eq(cx.file_id))
-            .one(&tx)
+        let backend = tx.get_database_backend();
+        let (p1, p2) = match backend {
+            DbBackend::Postgres => ("$1", "$2"),
+            _ => ("?", "?"),
+        };
+        let row = tx
+            .query_one_raw(Statement::from_sql_and_values(
+                backend,
+                format!(
+                    "SELECT f.storage_object_id, o.storage_path, r.resume_id FROM files f \
+                     LEFT JOIN storage_objects o ON o.tenant_id = f.tenant_id \
+                       AND o.storage_object_id = f.storage_object_id \
+                     LEFT JOIN resumes r ON r.tenant_id = f.tenant_id \
+                       AND r.storage_object_id = f.storage_object_id \
+                       AND r.status IN ('validated', 'scored') \
+                     WHERE f.tenant_id = {p1} AND f.file_id = {p2} LIMIT 1"
+                ),
+                [cx.tenant.into(), cx.file_id.into()],
+            ))
             .await?
             .ok_or_else(|| Error::not_found("file", cx.file_id))?;
-        let object_id = file
-            .storage_object_id
-            .ok_or_else(|| Error::invalid("the file was rejected at upload"))?;
-        let object = storage_objects::Entity::find()
-            .filter(storage_objects::Column::TenantId.eq(cx.tenant))
-            .filter(storage_objects::Column::StorageObjectId.eq(object_id))
-            .one(&tx)
-            .await?
-            .ok_or_else(|| Error::not_found("storage object", object_id))?;
-        let existing = resumes::Entity::find()
-            .filter(resumes::Column::TenantId.eq(cx.tenant))
-            .filter(resumes::Column::StorageObjectId.eq(object_id))
-            .filter(resumes::Column::Status.is_in(["validated", "scored"]))
-            .one(&tx)
-            .await?;
         tx.commit().await?;
-        if let Some(r) = existing {
+        let object_id: Uuid = row
+            .try_get::<Option<Uuid>>("", "storage_object_id")?
+            .ok_or_else(|| Error::invalid("the file was rejected at upload"))?;
+        let storage_path: String = row
+            .try_get::<Option<String>>("", "storage_path")?
+            .ok_or_else(|| Error::not_found("storage object", object_id))?;
+        let existing: Option<Uuid> = row.try_get("", "resume_id")?;
+        if let Some(resume_id) = existing {
             return to_json(&Extracted {
                 storage_object_id: object_id,
-                reused_resume: Some(r.resume_id),
+                reused_resume: Some(resume_id),
                 text: None,
             });
         }
-        let bytes = cx
-            .engine
-            .get_opened(cx.tenant, &object.storage_path)
-            .await?;
+        let bytes = cx.engine.get_opened(cx.tenant, &storage_path).await?;
         let kind = crate::extract::sniff(&bytes).ok_or_else(|| {
             Error::invalid("unsupported file type (PDF, DOCX, DOC, RTF, HTML or text)")
         })?;
@@ -465,27 +469,6 @@ impl Pipeline {
         self
     }
 
-    /// A queued file becomes `processing`; written with the first checkpoint of a run,
-    /// so that it costs no transaction of its own.
-    async fn mark_processing<C: ConnectionTrait>(
-        tx: &C,
-        tenant: Uuid,
-        file_id: Uuid,
-    ) -> Result<()> {
-        files::Entity::update_many()
-            .col_expr(
-                files::Column::Status,
-                Expr::value(FileStatus::Processing.as_str()),
-            )
-            .col_expr(files::Column::UpdatedAt, Expr::value(now()))
-            .filter(files::Column::TenantId.eq(tenant))
-            .filter(files::Column::FileId.eq(file_id))
-            .filter(files::Column::Status.eq(FileStatus::Queued.as_str()))
-            .exec(tx)
-            .await?;
-        Ok(())
-    }
-
     async fn finish(
         engine: &Engine,
         tenant: Uuid,
@@ -518,21 +501,11 @@ impl JobHandler for Pipeline {
         };
         let engine = ctx.engine();
         let tenant = job.tenant_id;
-        // The steps already done.
-        let done: Vec<checkpoints::Model> = {
-            let tx = engine.begin_read(Scope::Tenant(tenant)).await?;
-            let rows = checkpoints::Entity::find()
-                .filter(checkpoints::Column::TenantId.eq(tenant))
-                .filter(checkpoints::Column::JobId.eq(job.job_id))
-                .all(&tx)
-                .await
-                .map_err(Error::from)?;
-            tx.commit().await.map_err(Error::from)?;
-            rows
-        };
+        // The steps already done: their checkpoints came with the claim.
+        let done = &job.checkpoints;
         let mut state = State::default();
-        // Whether this run has written a checkpoint yet, and finished the file with one.
-        let (mut marked, mut finished) = (false, false);
+        // Whether this run finished the file with its last checkpoint.
+        let mut finished = false;
         for (i, step) in self.steps.iter().enumerate() {
             let name = step.name();
             if let Some(cp) = done.iter().find(|c| c.step == name) {
@@ -595,26 +568,24 @@ impl JobHandler for Pipeline {
             let sha = hex::encode(Sha256::digest(&body));
             let key = crate::store::checkpoint_key(tenant, job.job_id, name);
             engine.put_sealed(tenant, &key, body).await?;
-            // The checkpoint's transaction also carries the file's status changes: the
-            // first one of a run marks it processing, the last one finishes it (fenced
-            // with the checkpoint, so a worker that lost its lease changes neither).
+            if i + 1 < self.steps.len() {
+                ctx.checkpoint(name, &key, &sha).await?;
+                state.set(name, value)?;
+                continue;
+            }
+            // The last checkpoint's transaction also finishes the file (fenced with it,
+            // so a worker that lost its lease does neither).
             let tx = ctx.checkpoint_tx(name, &key, &sha).await?;
-            if !marked {
-                Self::mark_processing(&tx, tenant, file_id).await?;
-                marked = true;
-            }
-            if i + 1 == self.steps.len() {
-                finish_file(
-                    &tx,
-                    tenant,
-                    batch_id,
-                    file_id,
-                    Some(job.job_id),
-                    Outcome::Completed,
-                )
-                .await?;
-                finished = true;
-            }
+            finish_file(
+                &tx,
+                tenant,
+                batch_id,
+                file_id,
+                Some(job.job_id),
+                Outcome::Completed,
+            )
+            .await?;
+            finished = true;
             tx.commit().await.map_err(Error::from)?;
             state.set(name, value)?;
         }

@@ -85,6 +85,18 @@ pub struct ClaimedJob {
     pub max_attempts: i32,
     pub lock_token: Uuid,
     pub lease_expires_at: DateTime<Utc>,
+    /// The checkpoints the job had when it was claimed (read with the claim, so that a
+    /// handler need not read them again).
+    #[serde(default)]
+    pub checkpoints: Vec<JobCheckpoint>,
+}
+
+/// A step's checkpoint: where its output is, and the SHA-256 of that output.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobCheckpoint {
+    pub step: String,
+    pub payload_path: String,
+    pub sha256: String,
 }
 
 /// Retry delays: `base · 2^(attempt-1)`, capped at `max`, plus up to 25 % jitter so that a
@@ -259,7 +271,43 @@ fn claimed_from(m: jobs::Model) -> Result<ClaimedJob> {
         lease_expires_at: m.lease_expires_at.ok_or_else(|| {
             Error::Database(sea_orm::DbErr::Custom("claimed job without lease".into()))
         })?,
+        checkpoints: Vec::new(),
     })
+}
+
+/// Fills in the checkpoints of claimed jobs, in one statement.
+async fn load_checkpoints<C: ConnectionTrait>(tx: &C, claimed: &mut [ClaimedJob]) -> Result<()> {
+    if claimed.is_empty() {
+        return Ok(());
+    }
+    let backend = tx.get_database_backend();
+    let marks: Vec<String> = (1..=claimed.len())
+        .map(|i| match backend {
+            DbBackend::Postgres => format!("${i}"),
+            _ => "?".to_owned(),
+        })
+        .collect();
+    let rows = tx
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            format!(
+                "SELECT job_id, step, payload_path, sha256 FROM checkpoints WHERE job_id IN ({})",
+                marks.join(", ")
+            ),
+            claimed.iter().map(|j| Value::from(j.job_id)),
+        ))
+        .await?;
+    for r in rows {
+        let job: Uuid = r.try_get("", "job_id")?;
+        if let Some(j) = claimed.iter_mut().find(|j| j.job_id == job) {
+            j.checkpoints.push(JobCheckpoint {
+                step: r.try_get("", "step")?,
+                payload_path: r.try_get("", "payload_path")?,
+                sha256: r.try_get("", "sha256")?,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Claims up to `n` due jobs of any tenant for `worker`, leased for `lease`.
@@ -303,47 +351,71 @@ pub(crate) async fn claim(
                 .collect::<Result<Vec<_>>>()?
         }
         _ => {
-            let due: Vec<(Uuid, i32)> = jobs::Entity::find()
-                .select_only()
-                .column(jobs::Column::JobId)
-                .column(jobs::Column::Attempts)
-                .filter(jobs::Column::Status.eq(QUEUED))
-                .filter(jobs::Column::RunAt.lte(t))
-                .order_by_asc(jobs::Column::Priority)
-                .order_by_asc(jobs::Column::RunAt)
-                .order_by_asc(jobs::Column::JobId)
-                .limit(n as u64)
-                .into_tuple()
+            // One statement, as on PostgreSQL (the transaction is IMMEDIATE, so no other
+            // writer runs between its select and its update). The jobs of one claim share
+            // a fresh lock token: a token fences a (job, claim) pair, and every later
+            // claim of a job draws a new one.
+            let sql = "UPDATE jobs SET status = 'in_progress', worker_id = ?, lock_token = ?, \
+                   attempts = attempts + 1, lease_expires_at = ?, updated_at = ? \
+                 WHERE status = 'queued' AND job_id IN ( \
+                   SELECT job_id FROM jobs WHERE status = 'queued' AND run_at <= ? \
+                   ORDER BY priority, run_at, job_id LIMIT ?) \
+                 RETURNING *";
+            let mut rows = jobs::Entity::find()
+                .from_raw_sql(Statement::from_sql_and_values(
+                    DbBackend::Sqlite,
+                    sql,
+                    [
+                        worker.into(),
+                        Uuid::new_v4().into(),
+                        until.into(),
+                        t.into(),
+                        t.into(),
+                        (n as i64).into(),
+                    ],
+                ))
                 .all(&tx)
                 .await?;
-            let mut out = Vec::with_capacity(due.len());
-            for (id, _) in due {
-                let token = Uuid::new_v4();
-                jobs::Entity::update_many()
-                    .col_expr(jobs::Column::Status, Expr::value(IN_PROGRESS))
-                    .col_expr(jobs::Column::WorkerId, Expr::value(worker))
-                    .col_expr(jobs::Column::LockToken, Expr::value(token))
-                    .col_expr(
-                        jobs::Column::Attempts,
-                        Expr::col(jobs::Column::Attempts).add(1),
-                    )
-                    .col_expr(jobs::Column::LeaseExpiresAt, Expr::value(until))
-                    .col_expr(jobs::Column::UpdatedAt, Expr::value(t))
-                    .filter(jobs::Column::JobId.eq(id))
-                    .filter(jobs::Column::Status.eq(QUEUED))
-                    .exec(&tx)
-                    .await?;
-                let m = jobs::Entity::find_by_id(id)
-                    .one(&tx)
-                    .await?
-                    .ok_or_else(|| Error::not_found("job", id))?;
-                out.push(claimed_from(m)?);
-            }
-            out
+            rows.sort_by(|a, b| {
+                (a.priority, a.run_at, a.job_id).cmp(&(b.priority, b.run_at, b.job_id))
+            });
+            rows.into_iter()
+                .map(claimed_from)
+                .collect::<Result<Vec<_>>>()?
         }
     };
+    let mut claimed = claimed;
+    load_checkpoints(&tx, &mut claimed).await?;
+    mark_files_processing(&tx, &claimed, t).await?;
     tx.commit().await?;
     Ok(claimed)
+}
+
+/// A claimed job's file (a pipeline job's) moves from `queued` to `processing` with the
+/// claim: one statement per tenant in the claim, instead of one per job later.
+async fn mark_files_processing<C: ConnectionTrait>(
+    tx: &C,
+    claimed: &[ClaimedJob],
+    t: DateTime<Utc>,
+) -> Result<()> {
+    use crate::ingest::entity::files;
+    let mut by_tenant: std::collections::BTreeMap<Uuid, Vec<Uuid>> = Default::default();
+    for j in claimed {
+        if let Some(f) = j.file_id {
+            by_tenant.entry(j.tenant_id).or_default().push(f);
+        }
+    }
+    for (tenant, ids) in by_tenant {
+        files::Entity::update_many()
+            .col_expr(files::Column::Status, Expr::value("processing"))
+            .col_expr(files::Column::UpdatedAt, Expr::value(t))
+            .filter(files::Column::TenantId.eq(tenant))
+            .filter(files::Column::FileId.is_in(ids))
+            .filter(files::Column::Status.eq("queued"))
+            .exec(tx)
+            .await?;
+    }
+    Ok(())
 }
 
 /// The fenced update: only the holder of the current lease may write.
@@ -430,6 +502,104 @@ pub(crate) async fn checkpoint_in<C: ConnectionTrait>(
     ))
     .await?;
     Ok(())
+}
+
+/// One checkpoint of a held job, for [`checkpoint_many`].
+#[derive(Clone, Debug)]
+pub(crate) struct CheckpointRow {
+    pub job_id: Uuid,
+    pub lock_token: Uuid,
+    pub tenant_id: Uuid,
+    pub step: String,
+    pub payload_path: String,
+    pub sha256: String,
+}
+
+/// Records checkpoints of several held jobs, of any tenants (system scope): one fenced
+/// statement extends the leases of those still held, one inserts their checkpoints.
+/// Returns the jobs that were still held; the others wrote nothing.
+pub(crate) async fn checkpoint_many<C: ConnectionTrait>(
+    conn: &C,
+    rows: &[CheckpointRow],
+    lease: Duration,
+) -> Result<Vec<Uuid>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let backend = conn.get_database_backend();
+    let pg = backend == DbBackend::Postgres;
+    let mut n = 0;
+    let mut p = || {
+        n += 1;
+        if pg { format!("${n}") } else { "?".to_owned() }
+    };
+    let (until, t) = (lease_until(lease), ts(now()));
+    let mut values: Vec<Value> = vec![until.into(), t.into()];
+    let head = format!(
+        "UPDATE jobs SET lease_expires_at = {}, updated_at = {}",
+        p(),
+        p()
+    );
+    let mut pairs = Vec::with_capacity(rows.len());
+    for r in rows {
+        pairs.push(format!("({}, {})", p(), p()));
+        values.push(r.job_id.into());
+        values.push(r.lock_token.into());
+    }
+    let held: Vec<Uuid> = conn
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            format!(
+                "{head} WHERE status = 'in_progress' AND (job_id, lock_token) IN ({}) \
+                 RETURNING job_id",
+                pairs.join(", ")
+            ),
+            values,
+        ))
+        .await?
+        .into_iter()
+        .map(|r| r.try_get::<Uuid>("", "job_id").map_err(Error::from))
+        .collect::<Result<_>>()?;
+    let mut n = 0;
+    let mut p = || {
+        n += 1;
+        if pg { format!("${n}") } else { "?".to_owned() }
+    };
+    let mut tuples = Vec::new();
+    let mut values: Vec<Value> = Vec::new();
+    for r in rows.iter().filter(|r| held.contains(&r.job_id)) {
+        tuples.push(format!(
+            "({}, {}, {}, {}, {}, {})",
+            p(),
+            p(),
+            p(),
+            p(),
+            p(),
+            p()
+        ));
+        values.extend([
+            r.job_id.into(),
+            r.step.clone().into(),
+            r.tenant_id.into(),
+            r.payload_path.clone().into(),
+            r.sha256.clone().into(),
+            t.into(),
+        ]);
+    }
+    if !tuples.is_empty() {
+        conn.execute_raw(Statement::from_sql_and_values(
+            backend,
+            format!(
+                "INSERT INTO checkpoints (job_id, step, tenant_id, payload_path, sha256, created_at) \
+                 VALUES {} ON CONFLICT (job_id, step) DO UPDATE SET payload_path = excluded.payload_path, \
+                 sha256 = excluded.sha256, created_at = excluded.created_at",
+                tuples.join(", ")
+            ),
+            values,
+        ))
+        .await?;
+    }
+    Ok(held)
 }
 
 /// Marks held jobs completed, in one statement. Returns the ids that were still held;

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tokio::sync::{Mutex, mpsc};
+use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
@@ -50,6 +50,14 @@ pub struct JobContext {
     job: ClaimedJob,
     lease: Duration,
     lost: Arc<AtomicBool>,
+    /// The worker's checkpoint writer, which commits the checkpoints of its jobs together.
+    checkpoints: mpsc::UnboundedSender<CheckpointRequest>,
+}
+
+/// A checkpoint waiting for the worker's checkpoint writer.
+struct CheckpointRequest {
+    row: super::CheckpointRow,
+    reply: oneshot::Sender<Result<()>>,
 }
 
 impl JobContext {
@@ -66,17 +74,41 @@ impl JobContext {
         self.lost.load(Ordering::SeqCst)
     }
 
-    /// Records a step's checkpoint and extends the lease, in one fenced transaction.
+    /// Records a step's checkpoint and extends the lease, in one fenced transaction. The
+    /// worker commits the checkpoints of its concurrent jobs together (one transaction
+    /// for all that are waiting), so this returns once that transaction committed.
     pub async fn checkpoint(&self, step: &str, payload_path: &str, sha256: &str) -> Result<()> {
-        let r = super::checkpoint(
-            self.engine.writer(),
-            &self.job,
-            step,
-            payload_path,
-            sha256,
-            self.lease,
-        )
-        .await;
+        let (reply, answer) = oneshot::channel();
+        let request = CheckpointRequest {
+            row: super::CheckpointRow {
+                job_id: self.job.job_id,
+                lock_token: self.job.lock_token,
+                tenant_id: self.job.tenant_id,
+                step: step.to_owned(),
+                payload_path: payload_path.to_owned(),
+                sha256: sha256.to_owned(),
+            },
+            reply,
+        };
+        let r = match self.checkpoints.send(request) {
+            Ok(()) => answer.await.unwrap_or_else(|_| {
+                Err(Error::Config(
+                    "the worker's checkpoint writer stopped".into(),
+                ))
+            }),
+            // The writer is gone (the worker is stopping): write this one alone.
+            Err(_) => {
+                super::checkpoint(
+                    self.engine.writer(),
+                    &self.job,
+                    step,
+                    payload_path,
+                    sha256,
+                    self.lease,
+                )
+                .await
+            }
+        };
         if matches!(r, Err(Error::LeaseLost { .. })) {
             self.lost.store(true, Ordering::SeqCst);
         }
@@ -252,6 +284,13 @@ impl Worker {
             cfg.flush_interval,
             counters.clone(),
         ));
+        let (cp_tx, cp_rx) = mpsc::unbounded_channel::<CheckpointRequest>();
+        let cp_writer = tokio::spawn(write_checkpoints(
+            db.clone(),
+            cp_rx,
+            cfg.completion_batch.max(1),
+            cfg.lease,
+        ));
         // Jobs in flight, for release on shutdown.
         let held: Arc<Mutex<HashMap<Uuid, ClaimedJob>>> = Arc::default();
         let mut tasks = JoinSet::new();
@@ -293,6 +332,7 @@ impl Worker {
                         cfg.clone(),
                         heartbeat,
                         done_tx.clone(),
+                        cp_tx.clone(),
                         counters.clone(),
                         held.clone(),
                     ));
@@ -343,6 +383,8 @@ impl Worker {
             }
         }
         drop(done_tx);
+        drop(cp_tx);
+        let _ = cp_writer.await;
         let _ = super::worker_heartbeat(&db, worker_id, 0).await;
         let flushed = flusher
             .await
@@ -362,6 +404,7 @@ async fn run_job(
     cfg: WorkerConfig,
     heartbeat: Duration,
     done: mpsc::UnboundedSender<(Uuid, Uuid)>,
+    checkpoints: mpsc::UnboundedSender<CheckpointRequest>,
     counters: Arc<Counters>,
     held: Arc<Mutex<HashMap<Uuid, ClaimedJob>>>,
 ) {
@@ -371,6 +414,7 @@ async fn run_job(
         job: job.clone(),
         lease: cfg.lease,
         lost: lost.clone(),
+        checkpoints,
     };
     let beat = {
         let engine = engine.clone();
@@ -468,6 +512,55 @@ async fn flush_completions(
         }
         if closed {
             return Ok(());
+        }
+    }
+}
+
+/// The worker's checkpoint writer: takes every checkpoint waiting (up to `batch`) and
+/// commits them in one transaction, then answers each job. While one transaction runs the
+/// next ones queue, so the busier the worker, the more each transaction carries.
+async fn write_checkpoints(
+    db: sea_orm::DatabaseConnection,
+    mut rx: mpsc::UnboundedReceiver<CheckpointRequest>,
+    batch: usize,
+    lease: Duration,
+) {
+    while let Some(first) = rx.recv().await {
+        let mut pending = vec![first];
+        while pending.len() < batch {
+            match rx.try_recv() {
+                Ok(x) => pending.push(x),
+                Err(_) => break,
+            }
+        }
+        // A job waits for its answer before its next checkpoint, so a (job, step) pair
+        // appears once; one INSERT … ON CONFLICT may not touch a row twice, so make sure.
+        let mut seen = std::collections::HashSet::new();
+        let mut rows = Vec::with_capacity(pending.len());
+        for p in pending.iter().rev() {
+            if seen.insert((p.row.job_id, p.row.step.clone())) {
+                rows.push(p.row.clone());
+            }
+        }
+        let written: Result<Vec<Uuid>> = async {
+            let tx = crate::db::begin(&db, crate::db::Scope::System).await?;
+            let held = super::checkpoint_many(&tx, &rows, lease).await?;
+            tx.commit().await?;
+            Ok(held)
+        }
+        .await;
+        for p in pending {
+            let answer = match &written {
+                Ok(held) if held.contains(&p.row.job_id) => Ok(()),
+                Ok(_) => Err(Error::LeaseLost {
+                    job_id: p.row.job_id,
+                }),
+                Err(e) => Err(Error::Database(sea_orm::DbErr::Custom(format!(
+                    "checkpoint not written: {e}"
+                )))),
+            };
+            // A job that stopped waiting has nothing to be told.
+            let _ = p.reply.send(answer);
         }
     }
 }
