@@ -21,6 +21,7 @@ mod m20261124_000008_results;
 mod m20261124_000009_audit;
 mod m20261124_000010_resume_llm_pointer;
 mod m20261125_000011_employer_aliases;
+mod m20261125_000012_file_lookup_index;
 pub mod pg;
 
 use ddl::Table;
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000009_audit::Migration),
             Box::new(m20261124_000010_resume_llm_pointer::Migration),
             Box::new(m20261125_000011_employer_aliases::Migration),
+            Box::new(m20261125_000012_file_lookup_index::Migration),
         ]
     }
 
