@@ -166,18 +166,24 @@ async fn replay_reruns_only_what_was_asked(db: &TestDb) {
     let (parses, scores) = (llm.calls_for("parse_resume"), llm.calls_for("score_resume"));
     assert_eq!(parses, 3);
     let job = s.jobs(b).await.unwrap()[0].clone();
+    // When a step of the job was checkpointed (bound as a value: SQLite keeps ids as blobs).
     let cp_times = |step: &'static str| {
         let engine = engine.clone();
         let job = job.job_id;
         async move {
-            strings(
-                engine.connection(),
-                &format!("SELECT CAST(created_at AS TEXT) FROM checkpoints WHERE job_id = '{job}' AND step = '{step}'"),
-            )
-            .await
+            use resumeflow::pipeline::entity::checkpoints;
+            use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+            checkpoints::Entity::find()
+                .filter(checkpoints::Column::JobId.eq(job))
+                .filter(checkpoints::Column::Step.eq(step))
+                .one(engine.connection())
+                .await
+                .unwrap()
+                .map(|c| c.created_at)
         }
     };
     let extract_at = cp_times("extract").await;
+    assert!(extract_at.is_some());
 
     // From score: extract, parse and validate stay; scoring runs again, from the stored AI score.
     let r = s.replay(job.job_id, "score").await.unwrap();
@@ -220,6 +226,26 @@ async fn replay_reruns_only_what_was_asked(db: &TestDb) {
     assert_eq!(count(conn, "SELECT COUNT(*) FROM resumes").await, 3);
     assert_eq!(count(conn, "SELECT COUNT(*) FROM results").await, 3);
     assert_eq!(s.batches().get(b).await.unwrap().processed_files, 3);
+
+    // A checkpoint whose payload is gone, or not what its row recorded, is run again.
+    let store = engine.store().unwrap();
+    let key = |step: &str| format!("t/{}/jobs/{}/{step}.json", s.tenant_id(), job.job_id);
+    store.delete(&key("extract")).await.unwrap();
+    store
+        .put(&key("validate"), b"not the checkpoint".to_vec().into())
+        .await
+        .unwrap();
+    s.replay(job.job_id, "score").await.unwrap();
+    engine.worker(fast()).run_until_idle().await.unwrap();
+    assert_ne!(cp_times("extract").await, extract_at, "extract ran again");
+    assert_eq!(s.jobs(b).await.unwrap()[0].steps.len(), 4);
+    assert!(store.get(&key("extract")).await.is_ok());
+    assert_eq!(count(conn, "SELECT COUNT(*) FROM resumes").await, 3);
+    assert_eq!(count(conn, "SELECT COUNT(*) FROM results").await, 3);
+    assert_eq!(
+        (llm.calls_for("parse_resume"), llm.calls_for("score_resume")),
+        (parses, scores)
+    );
 
     // Bad requests are typed.
     assert!(matches!(

@@ -509,11 +509,28 @@ impl JobHandler for Pipeline {
         for (i, step) in self.steps.iter().enumerate() {
             let name = step.name();
             if let Some(cp) = done.iter().find(|c| c.step == name) {
-                let bytes = engine.get_opened(tenant, &cp.payload_path).await?;
-                let value: serde_json::Value = serde_json::from_slice(&bytes)
-                    .map_err(|e| Error::Storage(format!("checkpoint {name}: {e}")))?;
-                state.set(name, value)?;
-                continue;
+                // A payload that is gone or is not what the row recorded is no checkpoint:
+                // the step runs again (its writes are idempotent) and checkpoints anew.
+                match engine.get_opened(tenant, &cp.payload_path).await {
+                    Ok(bytes) if hex::encode(Sha256::digest(&bytes)) == cp.sha256 => {
+                        let value: serde_json::Value = serde_json::from_slice(&bytes)
+                            .map_err(|e| Error::Storage(format!("checkpoint {name}: {e}")))?;
+                        state.set(name, value)?;
+                        continue;
+                    }
+                    // Not what was written: altered, or not a sealed object at all.
+                    Ok(_) | Err(Error::Crypto(_)) => tracing::warn!(
+                        job = %job.job_id,
+                        step = name,
+                        "checkpoint payload is not what its row recorded; running the step again"
+                    ),
+                    Err(Error::NotFound { .. }) => tracing::warn!(
+                        job = %job.job_id,
+                        step = name,
+                        "checkpoint payload is missing; running the step again"
+                    ),
+                    Err(e) => return Err(e.into()),
+                }
             }
             let cx = StepContext {
                 engine,
