@@ -133,6 +133,37 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// Placeholders for hand-written SQL, in order: `$1, $2, …` on PostgreSQL, `?` on SQLite
+/// (which numbers `?` by position, so each value is bound where it is used).
+pub(crate) struct Placeholders {
+    pg: bool,
+    n: usize,
+}
+
+impl Placeholders {
+    pub(crate) fn new(backend: DbBackend) -> Self {
+        Self {
+            pg: backend == DbBackend::Postgres,
+            n: 0,
+        }
+    }
+
+    pub(crate) fn next(&mut self) -> String {
+        self.n += 1;
+        if self.pg {
+            format!("${}", self.n)
+        } else {
+            "?".to_owned()
+        }
+    }
+
+    /// `(p, p, …)` with `k` placeholders.
+    pub(crate) fn tuple(&mut self, k: usize) -> String {
+        let marks: Vec<String> = (0..k).map(|_| self.next()).collect();
+        format!("({})", marks.join(", "))
+    }
+}
+
 pub(crate) fn new_id() -> Uuid {
     Uuid::now_v7()
 }

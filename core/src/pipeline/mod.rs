@@ -376,29 +376,27 @@ async fn finish_file<C: ConnectionTrait>(
         .rows_affected;
     // Once the counter moves, the batch completes in the same statement if this was its
     // last open file (CASE sees the row as it was before the update).
-    let all_done = |extra: i32| {
+    let counted = i32::from(moved > 0);
+    let all_done = || {
         Expr::col(batches::Column::Status)
             .eq(BatchStatus::Processing.as_str())
             .and(
                 Expr::col(batches::Column::ProcessedFiles)
                     .add(Expr::col(batches::Column::FailedFiles))
-                    .add(extra)
+                    .add(counted)
                     .eq(Expr::col(batches::Column::TotalFiles)),
             )
     };
     let mut q = batches::Entity::update_many()
         .col_expr(
             batches::Column::Status,
-            Expr::case(
-                all_done(i32::from(moved > 0)),
-                BatchStatus::Completed.as_str(),
-            )
-            .finally(Expr::col(batches::Column::Status))
-            .into(),
+            Expr::case(all_done(), BatchStatus::Completed.as_str())
+                .finally(Expr::col(batches::Column::Status))
+                .into(),
         )
         .col_expr(
             batches::Column::CompletedAt,
-            Expr::case(all_done(i32::from(moved > 0)), t)
+            Expr::case(all_done(), t)
                 .finally(Expr::col(batches::Column::CompletedAt))
                 .into(),
         )

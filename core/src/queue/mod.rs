@@ -281,12 +281,8 @@ async fn load_checkpoints<C: ConnectionTrait>(tx: &C, claimed: &mut [ClaimedJob]
         return Ok(());
     }
     let backend = tx.get_database_backend();
-    let marks: Vec<String> = (1..=claimed.len())
-        .map(|i| match backend {
-            DbBackend::Postgres => format!("${i}"),
-            _ => "?".to_owned(),
-        })
-        .collect();
+    let mut p = db::Placeholders::new(backend);
+    let marks: Vec<String> = claimed.iter().map(|_| p.next()).collect();
     let rows = tx
         .query_all_raw(Statement::from_sql_and_values(
             backend,
@@ -398,6 +394,7 @@ async fn mark_files_processing<C: ConnectionTrait>(
     claimed: &[ClaimedJob],
     t: DateTime<Utc>,
 ) -> Result<()> {
+    use crate::ingest::FileStatus;
     use crate::ingest::entity::files;
     let mut by_tenant: std::collections::BTreeMap<Uuid, Vec<Uuid>> = Default::default();
     for j in claimed {
@@ -407,11 +404,14 @@ async fn mark_files_processing<C: ConnectionTrait>(
     }
     for (tenant, ids) in by_tenant {
         files::Entity::update_many()
-            .col_expr(files::Column::Status, Expr::value("processing"))
+            .col_expr(
+                files::Column::Status,
+                Expr::value(FileStatus::Processing.as_str()),
+            )
             .col_expr(files::Column::UpdatedAt, Expr::value(t))
             .filter(files::Column::TenantId.eq(tenant))
             .filter(files::Column::FileId.is_in(ids))
-            .filter(files::Column::Status.eq("queued"))
+            .filter(files::Column::Status.eq(FileStatus::Queued.as_str()))
             .exec(tx)
             .await?;
     }
@@ -477,30 +477,10 @@ pub(crate) async fn checkpoint_in<C: ConnectionTrait>(
     sha256: &str,
     lease: Duration,
 ) -> Result<()> {
-    heartbeat(tx, job.job_id, job.lock_token, lease).await?;
-    let backend = tx.get_database_backend();
-    let (p1, p2, p3, p4, p5, p6) = match backend {
-        DbBackend::Postgres => ("$1", "$2", "$3", "$4", "$5", "$6"),
-        _ => ("?", "?", "?", "?", "?", "?"),
-    };
-    tx.execute_raw(Statement::from_sql_and_values(
-        backend,
-        format!(
-            "INSERT INTO checkpoints (job_id, step, tenant_id, payload_path, sha256, created_at) \
-             VALUES ({p1}, {p2}, {p3}, {p4}, {p5}, {p6}) \
-             ON CONFLICT (job_id, step) DO UPDATE SET payload_path = excluded.payload_path, \
-             sha256 = excluded.sha256, created_at = excluded.created_at"
-        ),
-        [
-            job.job_id.into(),
-            step.into(),
-            job.tenant_id.into(),
-            payload_path.into(),
-            sha256.into(),
-            ts(now()).into(),
-        ],
-    ))
-    .await?;
+    let row = CheckpointRow::new(job, step, payload_path, sha256);
+    if checkpoint_many(tx, &[row], lease).await?.is_empty() {
+        return Err(Error::LeaseLost { job_id: job.job_id });
+    }
     Ok(())
 }
 
@@ -515,6 +495,19 @@ pub(crate) struct CheckpointRow {
     pub sha256: String,
 }
 
+impl CheckpointRow {
+    pub(crate) fn new(job: &ClaimedJob, step: &str, payload_path: &str, sha256: &str) -> Self {
+        Self {
+            job_id: job.job_id,
+            lock_token: job.lock_token,
+            tenant_id: job.tenant_id,
+            step: step.to_owned(),
+            payload_path: payload_path.to_owned(),
+            sha256: sha256.to_owned(),
+        }
+    }
+}
+
 /// Records checkpoints of several held jobs, of any tenants (system scope): one fenced
 /// statement extends the leases of those still held, one inserts their checkpoints.
 /// Returns the jobs that were still held; the others wrote nothing.
@@ -526,57 +519,20 @@ pub(crate) async fn checkpoint_many<C: ConnectionTrait>(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let backend = conn.get_database_backend();
-    let pg = backend == DbBackend::Postgres;
-    let mut n = 0;
-    let mut p = || {
-        n += 1;
-        if pg { format!("${n}") } else { "?".to_owned() }
-    };
     let (until, t) = (lease_until(lease), ts(now()));
-    let mut values: Vec<Value> = vec![until.into(), t.into()];
-    let head = format!(
-        "UPDATE jobs SET lease_expires_at = {}, updated_at = {}",
-        p(),
-        p()
-    );
-    let mut pairs = Vec::with_capacity(rows.len());
-    for r in rows {
-        pairs.push(format!("({}, {})", p(), p()));
-        values.push(r.job_id.into());
-        values.push(r.lock_token.into());
-    }
-    let held: Vec<Uuid> = conn
-        .query_all_raw(Statement::from_sql_and_values(
-            backend,
-            format!(
-                "{head} WHERE status = 'in_progress' AND (job_id, lock_token) IN ({}) \
-                 RETURNING job_id",
-                pairs.join(", ")
-            ),
-            values,
-        ))
-        .await?
-        .into_iter()
-        .map(|r| r.try_get::<Uuid>("", "job_id").map_err(Error::from))
-        .collect::<Result<_>>()?;
-    let mut n = 0;
-    let mut p = || {
-        n += 1;
-        if pg { format!("${n}") } else { "?".to_owned() }
-    };
+    let pairs: Vec<(Uuid, Uuid)> = rows.iter().map(|r| (r.job_id, r.lock_token)).collect();
+    let held = update_held(
+        conn,
+        &[("lease_expires_at", until.into()), ("updated_at", t.into())],
+        &pairs,
+    )
+    .await?;
+    let backend = conn.get_database_backend();
+    let mut p = db::Placeholders::new(backend);
     let mut tuples = Vec::new();
     let mut values: Vec<Value> = Vec::new();
     for r in rows.iter().filter(|r| held.contains(&r.job_id)) {
-        tuples.push(format!(
-            "({}, {}, {}, {}, {}, {})",
-            p(),
-            p(),
-            p(),
-            p(),
-            p(),
-            p()
-        ));
+        tuples.push(p.tuple(6));
         values.extend([
             r.job_id.into(),
             r.step.clone().into(),
@@ -608,42 +564,54 @@ pub(crate) async fn complete_many<C: ConnectionTrait>(
     conn: &C,
     done: &[(Uuid, Uuid)],
 ) -> Result<Vec<Uuid>> {
-    if done.is_empty() {
+    let t = ts(now());
+    update_held(
+        conn,
+        &[
+            ("status", COMPLETED.into()),
+            ("completed_at", t.into()),
+            ("updated_at", t.into()),
+            ("lease_expires_at", Option::<DateTime<Utc>>::None.into()),
+        ],
+        done,
+    )
+    .await
+}
+
+/// The fenced update of many held jobs in one statement: `UPDATE jobs SET … WHERE status =
+/// 'in_progress' AND (job_id, lock_token) IN (…) RETURNING job_id`. Returns the jobs that
+/// were still held; the others are untouched.
+async fn update_held<C: ConnectionTrait>(
+    conn: &C,
+    set: &[(&str, Value)],
+    held: &[(Uuid, Uuid)],
+) -> Result<Vec<Uuid>> {
+    if held.is_empty() {
         return Ok(Vec::new());
     }
     let backend = conn.get_database_backend();
-    let t = ts(now());
-    let mut values: Vec<Value> = vec![t.into()];
-    let mut pairs = Vec::with_capacity(done.len());
-    for (i, (job, token)) in done.iter().enumerate() {
+    let mut p = db::Placeholders::new(backend);
+    let mut values: Vec<Value> = Vec::with_capacity(set.len() + 2 * held.len());
+    let mut sets = Vec::with_capacity(set.len());
+    for (column, value) in set {
+        sets.push(format!("{column} = {}", p.next()));
+        values.push(value.clone());
+    }
+    let mut pairs = Vec::with_capacity(held.len());
+    for (job, token) in held {
+        pairs.push(p.tuple(2));
         values.push((*job).into());
         values.push((*token).into());
-        pairs.push(match backend {
-            DbBackend::Postgres => format!("(${}, ${})", 2 * i + 2, 2 * i + 3),
-            _ => "(?, ?)".to_owned(),
-        });
     }
-    let p1 = if backend == DbBackend::Postgres {
-        "$1"
-    } else {
-        "?"
-    };
     let sql = format!(
-        "UPDATE jobs SET status = 'completed', completed_at = {p1}, updated_at = {p1}, lease_expires_at = NULL \
-         WHERE status = 'in_progress' AND (job_id, lock_token) IN ({}) RETURNING job_id",
+        "UPDATE jobs SET {} WHERE status = 'in_progress' AND (job_id, lock_token) IN ({}) \
+         RETURNING job_id",
+        sets.join(", "),
         pairs.join(", ")
     );
-    let sql = if backend == DbBackend::Postgres {
-        sql
-    } else {
-        // SQLite numbers `?` by position: the timestamp is bound twice.
-        values.insert(1, t.into());
-        sql
-    };
-    let rows = conn
-        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
-        .await?;
-    rows.into_iter()
+    conn.query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?
+        .into_iter()
         .map(|r| r.try_get::<Uuid>("", "job_id").map_err(Error::from))
         .collect()
 }

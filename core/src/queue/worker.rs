@@ -80,35 +80,17 @@ impl JobContext {
     pub async fn checkpoint(&self, step: &str, payload_path: &str, sha256: &str) -> Result<()> {
         let (reply, answer) = oneshot::channel();
         let request = CheckpointRequest {
-            row: super::CheckpointRow {
-                job_id: self.job.job_id,
-                lock_token: self.job.lock_token,
-                tenant_id: self.job.tenant_id,
-                step: step.to_owned(),
-                payload_path: payload_path.to_owned(),
-                sha256: sha256.to_owned(),
-            },
+            row: super::CheckpointRow::new(&self.job, step, payload_path, sha256),
             reply,
         };
-        let r = match self.checkpoints.send(request) {
-            Ok(()) => answer.await.unwrap_or_else(|_| {
-                Err(Error::Config(
-                    "the worker's checkpoint writer stopped".into(),
-                ))
-            }),
-            // The writer is gone (the worker is stopping): write this one alone.
-            Err(_) => {
-                super::checkpoint(
-                    self.engine.writer(),
-                    &self.job,
-                    step,
-                    payload_path,
-                    sha256,
-                    self.lease,
-                )
-                .await
-            }
-        };
+        // The writer lives as long as any job of its worker holds a sender. Were it gone,
+        // the send would drop the request and its reply, and the wait below would end.
+        let _ = self.checkpoints.send(request);
+        let r = answer.await.unwrap_or_else(|_| {
+            Err(Error::Database(sea_orm::DbErr::Custom(
+                "the worker's checkpoint writer stopped".into(),
+            )))
+        });
         if matches!(r, Err(Error::LeaseLost { .. })) {
             self.lost.store(true, Ordering::SeqCst);
         }
