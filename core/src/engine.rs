@@ -148,6 +148,7 @@ impl EngineBuilder {
                 keys: KeyCache::new(keys),
                 store,
                 llm: self.llm.map(|c| GatedLlm::new(c, self.llm_policy)),
+                employers: Default::default(),
             }),
         })
     }
@@ -161,6 +162,8 @@ struct Inner {
     keys: KeyCache,
     store: Option<ArtifactStore>,
     llm: Option<GatedLlm>,
+    /// Each tenant's employers, for linking resumes (see `employer::index`).
+    employers: crate::employer::index::EmployerIndex,
 }
 
 /// The engine: cheap to clone, safe to share across tasks and threads.
@@ -214,6 +217,10 @@ impl Engine {
     /// SQLite file the engine opened itself).
     pub(crate) fn writer(&self) -> &DatabaseConnection {
         &self.inner.writer
+    }
+
+    pub(crate) fn employer_index(&self) -> &crate::employer::index::EmployerIndex {
+        &self.inner.employers
     }
 
     /// Closes the engine's database pools. Every later call on this engine, its clones and

@@ -22,6 +22,7 @@ mod m20261124_000009_audit;
 mod m20261124_000010_resume_llm_pointer;
 mod m20261125_000011_employer_aliases;
 mod m20261125_000012_file_lookup_index;
+mod m20261125_000013_employers_rev;
 pub mod pg;
 
 use ddl::Table;
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000010_resume_llm_pointer::Migration),
             Box::new(m20261125_000011_employer_aliases::Migration),
             Box::new(m20261125_000012_file_lookup_index::Migration),
+            Box::new(m20261125_000013_employers_rev::Migration),
         ]
     }
 

@@ -553,6 +553,114 @@ async fn tenants_never_share_employers(db: &TestDb) {
 }
 both_backends!(tenants_never_share_employers, tenants_never_share_employers);
 
+/// Each engine keeps its tenants' employers in memory for linking. A decision made through
+/// another engine (another process, here another pool on the same database) applies to
+/// this engine's next parse, and the employers another engine created are found here.
+async fn another_engines_decisions_apply_to_the_next_parse(db: &TestDb) {
+    let keys = std::sync::Arc::new(resumeflow::LocalKeyProvider::random());
+    let build = || async {
+        resumeflow::Engine::builder()
+            .database_url(&db.url)
+            .store_url(format!("file://{}", db.store_dir().display()))
+            .keys(keys.clone())
+            .build()
+            .await
+            .expect("engine")
+    };
+    let worker = build().await;
+    worker.migrate().await.unwrap();
+    let admin = build().await;
+    let s = owner_session(&worker, "initrode").await;
+    let a = admin
+        .session(s.tenant_id(), s.actor().user_id)
+        .await
+        .unwrap();
+    // The worker's index now holds Globex.
+    let (_, r1) = parse(
+        &s,
+        "Al One",
+        &[("Globex Corporation", "Engineer", "2019-01", None)],
+        &[],
+    )
+    .await;
+    let globex = s.employers().find("Globex").await.unwrap().unwrap();
+    // The other engine says that Initech is Globex …
+    a.employers()
+        .add_alias("Initech", globex.employer_id)
+        .await
+        .unwrap();
+    // … and the worker's next parse follows, though its index did not see the alias made.
+    let (_, r2) = parse(
+        &s,
+        "Bo Two",
+        &[("Initech", "Engineer", "2020-01", None)],
+        &[],
+    )
+    .await;
+    let hits = s
+        .employers()
+        .candidates_by_employer_id(globex.employer_id)
+        .await
+        .unwrap();
+    assert_eq!(resumes(&hits), sorted(vec![r1, r2]));
+    // A split made elsewhere applies too: "Initech Systems" gets its own employer.
+    let split = a
+        .employers()
+        .split("Initech Systems", Some("Initech Systems"))
+        .await
+        .unwrap();
+    let (_, r3) = parse(
+        &s,
+        "Cy Three",
+        &[("Initech Systems", "Engineer", "2021-01", None)],
+        &[],
+    )
+    .await;
+    let hits = s
+        .employers()
+        .candidates_by_employer_id(split.employer_id)
+        .await
+        .unwrap();
+    assert_eq!(resumes(&hits), vec![r3]);
+    // An employer the other engine created is met, not made again.
+    let (_, r4) = parse(
+        &a,
+        "Di Four",
+        &[("Hooli XYZ Inc", "Engineer", "2018-01", None)],
+        &[],
+    )
+    .await;
+    let (_, r5) = parse(
+        &s,
+        "Ed Five",
+        &[("Hooli XYZ", "Engineer", "2022-01", None)],
+        &[],
+    )
+    .await;
+    let hooli = s.employers().find("Hooli XYZ").await.unwrap().unwrap();
+    let hits = s
+        .employers()
+        .candidates_by_employer_id(hooli.employer_id)
+        .await
+        .unwrap();
+    assert_eq!(resumes(&hits), sorted(vec![r4, r5]));
+    assert_eq!(
+        s.employers()
+            .list()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|e| e.name.to_lowercase().contains("hooli"))
+            .count(),
+        1
+    );
+    admin.close().await.unwrap();
+}
+both_backends!(
+    another_engines_decisions_apply_to_the_next_parse,
+    another_engines_decisions_apply_to_the_next_parse
+);
+
 async fn concurrent_parses_make_one_row(db: &TestDb) {
     let engine = db.engine().await;
     let s = owner_session(&engine, "globex").await;

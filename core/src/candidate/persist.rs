@@ -200,8 +200,9 @@ pub(crate) async fn store_parse(
         tx.commit().await?;
         return Ok(existing.resume_id);
     }
-    insert_rows(&tx, engine, tenant, resume_id, &parse.resume).await?;
+    let learned = insert_rows(&tx, engine, tenant, resume_id, &parse.resume).await?;
     tx.commit().await?;
+    learned.teach(engine.employer_index(), tenant).await;
     Ok(resume_id)
 }
 
@@ -211,11 +212,18 @@ async fn insert_rows<C: ConnectionTrait>(
     tenant: Uuid,
     resume_id: Uuid,
     r: &ParsedResume,
-) -> Result<()> {
+) -> Result<crate::employer::persist::Learned> {
     let t = now();
     // Employers, departments, roles and projects done at a job: resolved against this
     // tenant's employers and aliases, missing rows created in this transaction.
-    let links = crate::employer::persist::link_resume(tx, tenant, &r.work, &r.projects).await?;
+    let links = crate::employer::persist::link_resume(
+        tx,
+        engine.employer_index(),
+        tenant,
+        &r.work,
+        &r.projects,
+    )
+    .await?;
     let mut experience_ids = Vec::with_capacity(r.work.len());
     let mut experiences = Vec::with_capacity(r.work.len());
     for (i, (w, link)) in r.work.iter().zip(&links.experiences).enumerate() {
@@ -381,7 +389,8 @@ async fn insert_rows<C: ConnectionTrait>(
             created_at: Set(t),
         });
     }
-    insert_all(tx, rows).await
+    insert_all(tx, rows).await?;
+    Ok(links.learned)
 }
 
 /// Inserts `rows` in one statement (none when empty).

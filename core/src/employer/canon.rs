@@ -881,6 +881,8 @@ fn is_token_prefix(short: &str, long: &str) -> bool {
 struct Form {
     employer: usize,
     key: String,
+    /// Long enough (compact) for a fuzzy match.
+    fuzzy: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -973,7 +975,41 @@ impl EmployerMatcher {
             if self.exact.contains_key(&c) {
                 continue;
             }
-            self.forms.push(Form { employer: idx, key });
+            let fuzzy = c.chars().count() >= MIN_FUZZY_LEN;
+            self.forms.push(Form {
+                employer: idx,
+                key,
+                fuzzy,
+            });
+            self.exact.insert(c, self.forms.len() - 1);
+        }
+    }
+
+    /// Adds every employer and spelling of `other` after this matcher's own, as if they
+    /// had been added here in `other`'s order (its manual aliases are not taken).
+    pub fn absorb(&mut self, other: &EmployerMatcher) {
+        let at: Vec<usize> = other
+            .entries
+            .iter()
+            .map(|e| match self.by_id.get(&e.id) {
+                Some(&i) => i,
+                None => {
+                    self.entries.push(e.clone());
+                    self.by_id.insert(e.id, self.entries.len() - 1);
+                    self.entries.len() - 1
+                }
+            })
+            .collect();
+        for f in &other.forms {
+            let c = compact(&f.key);
+            if self.exact.contains_key(&c) {
+                continue;
+            }
+            self.forms.push(Form {
+                employer: at[f.employer],
+                key: f.key.clone(),
+                fuzzy: f.fuzzy,
+            });
             self.exact.insert(c, self.forms.len() - 1);
         }
     }
@@ -988,6 +1024,11 @@ impl EmployerMatcher {
         self.entries.is_empty()
     }
 
+    /// Whether the employer `id` is known.
+    pub fn contains(&self, id: Uuid) -> bool {
+        self.by_id.contains_key(&id)
+    }
+
     fn to_match(&self, employer: usize, score: f64, kind: MatchKind) -> EmployerMatch {
         let e = &self.entries[employer];
         EmployerMatch {
@@ -1000,6 +1041,15 @@ impl EmployerMatcher {
 
     /// Resolves one raw employer string (as printed on a resume).
     pub fn resolve(&self, raw: &str) -> Resolution {
+        Self::resolve_in(&[self], raw)
+    }
+
+    /// Resolves `raw` against `layers` as one matcher that knew the first layer's
+    /// employers, then the second's, and so on: an exact key or a tie goes to the earliest
+    /// layer, a better fuzzy score wins wherever it is. Manual aliases and the threshold are
+    /// the first layer's. This lets a large, shared matcher stay immutable while the
+    /// employers of one resolution are added to a small one beside it.
+    pub fn resolve_in(layers: &[&EmployerMatcher], raw: &str) -> Resolution {
         let (employer, department) = split_department(raw);
         let key = normalize_key(&employer);
         let mut res = Resolution {
@@ -1010,6 +1060,9 @@ impl EmployerMatcher {
             matched: None,
             suggestion: None,
         };
+        let Some(first) = layers.first() else {
+            return res;
+        };
         if res.placeholder || key.is_empty() {
             return res;
         }
@@ -1019,9 +1072,12 @@ impl EmployerMatcher {
         //    on purpose), then the employer part.
         let whole = compact(&normalize_key(raw));
         for k in [&whole, &c] {
-            if let Some(id) = self.manual.get(k) {
-                res.matched = Some(match self.by_id.get(id) {
-                    Some(&i) => self.to_match(i, 1.0, MatchKind::ManualAlias),
+            if let Some(id) = first.manual.get(k) {
+                let known = layers
+                    .iter()
+                    .find_map(|m| m.by_id.get(id).map(|&i| (*m, i)));
+                res.matched = Some(match known {
+                    Some((m, i)) => m.to_match(i, 1.0, MatchKind::ManualAlias),
                     None => EmployerMatch {
                         id: *id,
                         name: employer.clone(),
@@ -1034,42 +1090,45 @@ impl EmployerMatcher {
         }
 
         // 2. Exact key, spaces ignored.
-        if let Some(&f) = self.exact.get(&c) {
-            res.matched = Some(self.to_match(self.forms[f].employer, 1.0, MatchKind::Exact));
-            return res;
+        for m in layers {
+            if let Some(&f) = m.exact.get(&c) {
+                res.matched = Some(m.to_match(m.forms[f].employer, 1.0, MatchKind::Exact));
+                return res;
+            }
         }
 
         // 3. Fuzzy, only for keys long enough to tell a typo from another name.
         if c.chars().count() >= MIN_FUZZY_LEN {
-            let mut best: Option<(f64, usize)> = None;
-            for form in &self.forms {
-                if compact(&form.key).chars().count() < MIN_FUZZY_LEN {
-                    continue;
-                }
-                if let Some(score) = token_sort_similarity(&key, &form.key)
-                    && score >= self.threshold
-                    && best.is_none_or(|(b, _)| score > b)
-                {
-                    best = Some((score, form.employer));
+            let mut best: Option<(f64, &EmployerMatcher, usize)> = None;
+            for m in layers {
+                for form in m.forms.iter().filter(|f| f.fuzzy) {
+                    if let Some(score) = token_sort_similarity(&key, &form.key)
+                        && score >= first.threshold
+                        && best.is_none_or(|(b, _, _)| score > b)
+                    {
+                        best = Some((score, m, form.employer));
+                    }
                 }
             }
-            if let Some((score, i)) = best {
-                res.matched = Some(self.to_match(i, score, MatchKind::Fuzzy));
+            if let Some((score, m, i)) = best {
+                res.matched = Some(m.to_match(i, score, MatchKind::Fuzzy));
                 return res;
             }
         }
 
         // 4. Related, not merged: one name's tokens start with the other's.
-        let mut related: Option<(f64, usize)> = None;
-        for form in &self.forms {
-            if is_token_prefix(&form.key, &key) || is_token_prefix(&key, &form.key) {
-                let score = strsim::normalized_damerau_levenshtein(&key, &form.key);
-                if related.is_none_or(|(b, _)| score > b) {
-                    related = Some((score, form.employer));
+        let mut related: Option<(f64, &EmployerMatcher, usize)> = None;
+        for m in layers {
+            for form in &m.forms {
+                if is_token_prefix(&form.key, &key) || is_token_prefix(&key, &form.key) {
+                    let score = strsim::normalized_damerau_levenshtein(&key, &form.key);
+                    if related.is_none_or(|(b, _, _)| score > b) {
+                        related = Some((score, m, form.employer));
+                    }
                 }
             }
         }
-        res.suggestion = related.map(|(s, i)| self.to_match(i, s, MatchKind::Related));
+        res.suggestion = related.map(|(s, m, i)| m.to_match(i, s, MatchKind::Related));
         res
     }
 }
@@ -1771,6 +1830,57 @@ mod tests {
                 // Upper-casing may itself produce a suffix token (e.g. a word "Inc"), so
                 // compare against the key of the base with the same suffix stripped.
                 prop_assert_eq!(normalize_key(&spaced), normalize_key(&format!("{base}{suffix}")));
+            }
+
+            #[test]
+            fn layers_resolve_like_one_matcher(
+                names in proptest::collection::vec(
+                    proptest::sample::select(vec![
+                        "Microsoft", "Microsoft Corporation", "Microsfot Corp", "Amazon",
+                        "Amazon Web Services", "Acme Widgets", "ACME Widget Co", "Globex",
+                        "Globex Corporation", "Initech", "Initech Systems", "Umbrella Corp",
+                        "Stark Industries", "Stark Industrys", "Wayne Enterprises",
+                    ]),
+                    1..10,
+                ),
+                cut in 0usize..10,
+                queries in proptest::collection::vec(
+                    proptest::sample::select(vec![
+                        "Microsoft Corp", "Microsfot", "Amazon", "AWS", "Acme Widgets Ltd",
+                        "Globex Corp", "Initech", "Umbrella", "Stark Industries Inc",
+                        "Wayne Enterprise", "Nobody Ltd", "Amazon Web Services – Sales",
+                    ]),
+                    1..6,
+                ),
+            ) {
+                let all: Vec<KnownEmployer> = names
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| known(i as u128 + 1, n))
+                    .collect();
+                let cut = cut.min(all.len());
+                let one = EmployerMatcher::new(all.clone(), DEFAULT_THRESHOLD)
+                    .with_manual_aliases([("AWS".to_owned(), id(2))]);
+                let base = EmployerMatcher::new(all[..cut].to_vec(), DEFAULT_THRESHOLD)
+                    .with_manual_aliases([("AWS".to_owned(), id(2))]);
+                let rest = EmployerMatcher::new(all[cut..].to_vec(), DEFAULT_THRESHOLD);
+                let mut folded = EmployerMatcher::new(all[..cut].to_vec(), DEFAULT_THRESHOLD)
+                    .with_manual_aliases([("AWS".to_owned(), id(2))]);
+                folded.absorb(&rest);
+                for q in queries {
+                    let a = one.resolve(q);
+                    let b = EmployerMatcher::resolve_in(&[&base, &rest], q);
+                    let f = folded.resolve(q);
+                    prop_assert_eq!(
+                        a.matched.as_ref().map(|m| (m.id, m.kind)),
+                        f.matched.map(|m| (m.id, m.kind))
+                    );
+                    prop_assert_eq!(
+                        a.matched.map(|m| (m.id, m.kind)),
+                        b.matched.map(|m| (m.id, m.kind))
+                    );
+                    prop_assert_eq!(a.suggestion.map(|m| m.id), b.suggestion.map(|m| m.id));
+                }
             }
 
             #[test]

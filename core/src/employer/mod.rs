@@ -6,6 +6,7 @@
 
 pub mod canon;
 pub mod entity;
+pub(crate) mod index;
 pub mod persist;
 pub mod title;
 

@@ -16,7 +16,8 @@
 //! * A manual alias (merge or split) wins over the exact and fuzzy stages of the matcher
 //!   on every later resolution: new parses, re-parses and [`Employers::relink`].
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
@@ -27,12 +28,13 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::canon::{
-    DEFAULT_THRESHOLD, EmployerMatcher, KnownEmployer, MatchKind, display_name, match_key,
-    normalize_key, split_department,
+    DEFAULT_THRESHOLD, EmployerMatcher, KnownEmployer, MatchKind, Resolution, display_name,
+    match_key, normalize_key, split_department,
 };
 use super::entity::{
     employer_aliases, employer_departments, employer_projects, employer_roles, employers,
 };
+use super::index::{self, EmployerIndex, Snapshot};
 use super::title::{Seniority, normalize_title};
 use crate::candidate::entity::{resume_experiences, resume_projects, resumes};
 use crate::candidate::model::{Project, Work, YearMonth};
@@ -149,41 +151,44 @@ fn json_strings(v: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
-/// The tenant's matcher, with the keys of its manual aliases.
+/// The tenant's employers as one resolution sees them: a snapshot of the tenant's rows
+/// and aliases, and the employers this resolution plans to create.
 struct Linker {
     tenant: Uuid,
-    matcher: EmployerMatcher,
-    alias_keys: HashSet<String>,
+    snapshot: Arc<Snapshot>,
+    local: EmployerMatcher,
 }
 
 impl Linker {
-    async fn load<C: ConnectionTrait>(conn: &C, tenant: Uuid) -> Result<Linker> {
-        let known = employers::Entity::find()
-            .filter(employers::Column::TenantId.eq(tenant))
-            .filter(employers::Column::IsDeleted.eq(false))
-            // Ties in the matcher go to the employer added first.
-            .order_by_asc(employers::Column::CreatedAt)
-            .order_by_asc(employers::Column::EmployerId)
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|e| KnownEmployer {
-                id: e.employer_id,
-                aliases: json_strings(&e.aliases),
-                name: e.canonical_name,
-            });
-        let aliases = employer_aliases::Entity::find()
-            .filter(employer_aliases::Column::TenantId.eq(tenant))
-            .all(conn)
-            .await?;
-        let alias_keys = aliases.iter().map(|a| a.alias_key.clone()).collect();
-        let matcher = EmployerMatcher::new(known, DEFAULT_THRESHOLD)
-            .with_manual_aliases(aliases.into_iter().map(|a| (a.alias, a.employer_id)));
-        Ok(Linker {
+    fn over(tenant: Uuid, snapshot: Arc<Snapshot>) -> Linker {
+        Linker {
             tenant,
-            matcher,
-            alias_keys,
-        })
+            snapshot,
+            local: EmployerMatcher::new([], DEFAULT_THRESHOLD),
+        }
+    }
+
+    /// Reads the tenant's employers and aliases in `conn` (for manual decisions, which see
+    /// their own uncommitted changes).
+    async fn load<C: ConnectionTrait>(conn: &C, tenant: Uuid) -> Result<Linker> {
+        let (snapshot, _) = index::load(conn, tenant, 0).await?;
+        Ok(Linker::over(tenant, Arc::new(snapshot)))
+    }
+
+    /// The engine's snapshot of the tenant's employers, current as of `conn`.
+    async fn cached<C: ConnectionTrait>(
+        conn: &C,
+        tenant: Uuid,
+        index: &EmployerIndex,
+    ) -> Result<Linker> {
+        Ok(Linker::over(tenant, index.snapshot(conn, tenant).await?))
+    }
+
+    fn resolve(&self, raw: &str) -> Resolution {
+        EmployerMatcher::resolve_in(
+            &[&self.snapshot.base, &self.snapshot.recent, &self.local],
+            raw,
+        )
     }
 
     /// Resolves a printed company to an employer id (existing, or a fresh id planned in
@@ -193,7 +198,7 @@ impl Linker {
         if raw.is_empty() {
             return None;
         }
-        let res = self.matcher.resolve(raw);
+        let res = self.resolve(raw);
         if res.placeholder || res.key.is_empty() {
             return None;
         }
@@ -205,14 +210,14 @@ impl Linker {
             .as_ref()
             .is_some_and(|m| m.kind == MatchKind::ManualAlias)
             && whole != match_key(&res.display_name)
-            && self.alias_keys.contains(&whole);
+            && self.snapshot.alias_keys.contains(&whole);
         let id = match res.matched {
             Some(m) => m.id,
             None => {
                 let id = new_id();
                 plan.employers
                     .insert(match_key(&res.display_name), (id, res.display_name.clone()));
-                self.matcher.add(KnownEmployer {
+                self.local.add(KnownEmployer {
                     id,
                     name: res.display_name,
                     aliases: vec![],
@@ -549,6 +554,22 @@ pub(crate) struct ProjectLink {
 pub(crate) struct ResumeLinks {
     pub experiences: Vec<ExperienceLink>,
     pub projects: Vec<Option<ProjectLink>>,
+    /// For the engine's index once the transaction commits.
+    pub learned: Learned,
+}
+
+/// The employers a resolution created or met, and the revision it resolved against.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Learned {
+    pub rev: i64,
+    pub employers: Vec<KnownEmployer>,
+}
+
+impl Learned {
+    /// Adds these employers to the engine's index (call after the commit).
+    pub(crate) async fn teach(self, index: &EmployerIndex, tenant: Uuid) {
+        index.learn(tenant, self.rev, self.employers).await;
+    }
 }
 
 /// Whether a project's own words name an employer: the employer's key tokens appear, in
@@ -610,11 +631,12 @@ pub(crate) fn project_job(
 /// transaction, so a failed parse leaves no orphan employer behind).
 pub(crate) async fn link_resume<C: ConnectionTrait>(
     conn: &C,
+    index: &EmployerIndex,
     tenant: Uuid,
     work: &[Work],
     projects: &[Project],
 ) -> Result<ResumeLinks> {
-    let mut linker = Linker::load(conn, tenant).await?;
+    let mut linker = Linker::cached(conn, tenant, index).await?;
     let mut plan = Plan::default();
     let planned: Vec<PlannedExperience> = work
         .iter()
@@ -646,7 +668,19 @@ pub(crate) async fn link_resume<C: ConnectionTrait>(
         }
         project_keys.push(at.map(|i| (i, key)));
     }
+    let planned_employers: Vec<(Uuid, String)> = plan.employers.values().cloned().collect();
     let written = plan.write(conn, linker.tenant).await?;
+    let learned = Learned {
+        rev: linker.snapshot.rev,
+        employers: planned_employers
+            .into_iter()
+            .map(|(planned, name)| KnownEmployer {
+                id: written.employer(planned),
+                name,
+                aliases: vec![],
+            })
+            .collect(),
+    };
     let experiences = planned.iter().map(|p| written.link(p)).collect();
     let projects = project_keys
         .into_iter()
@@ -666,6 +700,7 @@ pub(crate) async fn link_resume<C: ConnectionTrait>(
     Ok(ResumeLinks {
         experiences,
         projects,
+        learned,
     })
 }
 
@@ -939,6 +974,7 @@ async fn put_alias<C: ConnectionTrait>(
     )
     .exec_without_returning(conn)
     .await?;
+    index::bump_rev(conn, s.tenant_id()).await?;
     Ok(())
 }
 
@@ -1017,7 +1053,7 @@ impl Employers<'_> {
 
     async fn resolve<C: ConnectionTrait>(&self, conn: &C, name: &str) -> Result<Option<Uuid>> {
         let linker = Linker::load(conn, self.s.tenant_id()).await?;
-        let res = linker.matcher.resolve(name);
+        let res = linker.resolve(name);
         Ok(res.matched.filter(|_| !res.placeholder).map(|m| m.id))
     }
 
@@ -1359,6 +1395,8 @@ impl Employers<'_> {
             .await?;
         let b = employer_row(&tx, tenant, into).await?;
         let out = describe(&tx, tenant, vec![b]).await?;
+        // Every engine's snapshot of the tenant's employers is stale now.
+        index::bump_rev(&tx, self.s.tenant_id()).await?;
         tx.commit().await?;
         Ok(out.into_iter().next().expect("one described row"))
     }
@@ -1427,6 +1465,8 @@ impl Employers<'_> {
             .await?;
         let row = employer_row(&tx, tenant, target).await?;
         let out = describe(&tx, tenant, vec![row]).await?;
+        // Every engine's snapshot of the tenant's employers is stale now.
+        index::bump_rev(&tx, self.s.tenant_id()).await?;
         tx.commit().await?;
         Ok(out.into_iter().next().expect("one described row"))
     }
@@ -1547,11 +1587,13 @@ mod tests {
 
     #[test]
     fn a_resume_plans_each_new_employer_once() {
-        let mut linker = Linker {
-            tenant: Uuid::nil(),
-            matcher: EmployerMatcher::new([], DEFAULT_THRESHOLD),
-            alias_keys: HashSet::new(),
+        let empty = Snapshot {
+            rev: 0,
+            base: Arc::new(EmployerMatcher::new([], DEFAULT_THRESHOLD)),
+            recent: EmployerMatcher::new([], DEFAULT_THRESHOLD),
+            alias_keys: Default::default(),
         };
+        let mut linker = Linker::over(Uuid::nil(), Arc::new(empty));
         let mut plan = Plan::default();
         let a = linker.experience(&mut plan, "Quuxbridge Analytics GmbH", "Data Engineer");
         let b = linker.experience(

@@ -186,8 +186,10 @@ struct Run {
     cpu_all: f64,
 }
 
-/// One run on a fresh database.
-async fn run(a: &Args, latency: Duration, files: &[(String, Vec<u8>)]) -> Run {
+/// One run on a fresh database, which is returned to be dropped after every run: deleting
+/// thousands of store files just before the next run would make that run pay for them (ext4
+/// without a journal scans recently deleted inodes on every file it creates).
+async fn run(a: &Args, latency: Duration, files: &[(String, Vec<u8>)]) -> (Run, TestDb) {
     let db = TestDb::create(a.backend).await.expect("a database");
     let llm = Arc::new(ScriptedLlm::new(latency));
     let engine = resumeflow::Engine::builder()
@@ -250,25 +252,27 @@ async fn run(a: &Args, latency: Duration, files: &[(String, Vec<u8>)]) -> Run {
     let cpu_after = cpu_seconds();
     let batch = s.batches().get(b).await.expect("batch");
     let calls = llm.calls().len() - calls_before;
-    drop(engine);
-    db.cleanup().await;
-    Run {
+    engine.close().await.expect("close");
+    let run = Run {
         wall,
         calls,
         completed: batch.processed_files,
         cpu_own: cpu_after.0 - cpu_before.0,
         cpu_all: cpu_after.1 - cpu_before.1,
-    }
+    };
+    (run, db)
 }
 
 #[tokio::main]
 async fn main() {
     let a = args();
     let files = inputs(a.n, a.synthetic_only);
-    let with_model = run(&a, a.latency, &files).await;
+    let (with_model, db1) = run(&a, a.latency, &files).await;
     let (wall, calls, done) = (with_model.wall, with_model.calls, with_model.completed);
     let ideal = calls as f64 * a.latency.as_secs_f64() / a.concurrency as f64;
-    let without = run(&a, Duration::ZERO, &files).await;
+    let (without, db2) = run(&a, Duration::ZERO, &files).await;
+    db1.cleanup().await;
+    db2.cleanup().await;
     let (wall0, done0) = (without.wall, without.completed);
     let per_resume_ms = |secs: f64| (secs / a.n as f64 * 1000.0 * 100.0).round() / 100.0;
     println!(
