@@ -16,7 +16,7 @@
 //! * A manual alias (merge or split) wins over the exact and fuzzy stages of the matcher
 //!   on every later resolution: new parses, re-parses and [`Employers::relink`].
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
@@ -332,206 +332,342 @@ impl Written {
 
 impl Plan {
     /// Creates what is missing, in one order (see the module comment), and returns the
-    /// ids of every planned row.
+    /// ids of every planned row. Each kind of row is one multi-row insert that returns the
+    /// ids it wrote; the rows it met instead (a concurrent parse, a soft-deleted employer)
+    /// are read back in one query.
     async fn write<C: ConnectionTrait>(self, conn: &C, tenant: Uuid) -> Result<Written> {
         let t = now();
         let mut w = Written::default();
-        // Each insert returns the new row's id; only one that met an existing row (a
-        // concurrent parse, or a soft-deleted employer) reads it.
-        for (key, (planned, name)) in self.employers {
-            let inserted = crate::db::insert_returning_id(
-                conn,
-                employers::Entity::insert(employers::ActiveModel {
-                    employer_id: Set(planned),
-                    tenant_id: Set(tenant),
-                    canonical_name: Set(name),
-                    normalized_key: Set(key.clone()),
-                    aliases: Set(serde_json::json!([])),
-                    created_at: Set(t),
-                    updated_at: Set(t),
-                    is_deleted: Set(false),
-                    deleted_at: Set(None),
-                })
-                .on_conflict(
-                    OnConflict::columns([
-                        employers::Column::TenantId,
-                        employers::Column::NormalizedKey,
-                    ])
-                    .do_nothing()
-                    .to_owned(),
-                ),
-                employers::Column::EmployerId,
-            )
-            .await?;
-            if let Some(id) = inserted {
-                w.employers.insert(planned, id);
-                continue;
-            }
-            let row = employers::Entity::find()
+
+        // Employers, by key.
+        let rows: Vec<employers::ActiveModel> = self
+            .employers
+            .iter()
+            .map(|(key, (planned, name))| employers::ActiveModel {
+                employer_id: Set(*planned),
+                tenant_id: Set(tenant),
+                canonical_name: Set(name.clone()),
+                normalized_key: Set(key.clone()),
+                aliases: Set(serde_json::json!([])),
+                created_at: Set(t),
+                updated_at: Set(t),
+                is_deleted: Set(false),
+                deleted_at: Set(None),
+            })
+            .collect();
+        let inserted = insert_returning_ids(
+            conn,
+            rows,
+            OnConflict::columns([
+                employers::Column::TenantId,
+                employers::Column::NormalizedKey,
+            ])
+            .do_nothing()
+            .to_owned(),
+            employers::Column::EmployerId,
+        )
+        .await?;
+        let met: Vec<&String> = self
+            .employers
+            .iter()
+            .filter(|(_, (planned, _))| !inserted.contains(planned))
+            .map(|(key, _)| key)
+            .collect();
+        let existing: HashMap<String, employers::Model> = if met.is_empty() {
+            HashMap::new()
+        } else {
+            employers::Entity::find()
                 .filter(employers::Column::TenantId.eq(tenant))
-                .filter(employers::Column::NormalizedKey.eq(&key))
-                .one(conn)
+                .filter(employers::Column::NormalizedKey.is_in(met.iter().map(|k| k.as_str())))
+                .all(conn)
                 .await?
-                .ok_or_else(|| Error::not_found("employer", &key))?;
-            if row.is_deleted {
-                // A soft-deleted employer printed again comes back rather than blocking
-                // its key.
-                employers::Entity::update_many()
-                    .col_expr(employers::Column::IsDeleted, Expr::value(false))
-                    .col_expr(
-                        employers::Column::DeletedAt,
-                        Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
-                    )
-                    .filter(employers::Column::TenantId.eq(tenant))
-                    .filter(employers::Column::EmployerId.eq(row.employer_id))
-                    .exec(conn)
-                    .await?;
-            }
-            w.employers.insert(planned, row.employer_id);
+                .into_iter()
+                .map(|e| (e.normalized_key.clone(), e))
+                .collect()
+        };
+        // A soft-deleted employer printed again comes back rather than blocking its key.
+        let revived: Vec<Uuid> = existing
+            .values()
+            .filter(|e| e.is_deleted)
+            .map(|e| e.employer_id)
+            .collect();
+        if !revived.is_empty() {
+            employers::Entity::update_many()
+                .col_expr(employers::Column::IsDeleted, Expr::value(false))
+                .col_expr(
+                    employers::Column::DeletedAt,
+                    Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+                )
+                .filter(employers::Column::TenantId.eq(tenant))
+                .filter(employers::Column::EmployerId.is_in(revived))
+                .exec(conn)
+                .await?;
         }
-        let departments: BTreeMap<_, _> = self
+        for (key, (planned, _)) in &self.employers {
+            let id = if inserted.contains(planned) {
+                *planned
+            } else {
+                existing
+                    .get(key)
+                    .ok_or_else(|| Error::not_found("employer", key))?
+                    .employer_id
+            };
+            w.employers.insert(*planned, id);
+        }
+
+        // Departments, by (employer, key).
+        let departments: BTreeMap<(Uuid, String), (Uuid, String)> = self
             .departments
             .into_iter()
-            .map(|((e, k), name)| ((w.employer(e), k), name))
+            .map(|((e, k), name)| ((w.employer(e), k), (new_id(), name)))
             .collect();
-        for ((employer, key), name) in departments {
-            let inserted = crate::db::insert_returning_id(
-                conn,
-                employer_departments::Entity::insert(employer_departments::ActiveModel {
-                    department_id: Set(new_id()),
+        let rows: Vec<employer_departments::ActiveModel> = departments
+            .iter()
+            .map(
+                |((employer, key), (id, name))| employer_departments::ActiveModel {
+                    department_id: Set(*id),
                     tenant_id: Set(tenant),
-                    employer_id: Set(employer),
-                    name: Set(name),
+                    employer_id: Set(*employer),
+                    name: Set(name.clone()),
                     normalized_key: Set(key.clone()),
                     created_at: Set(t),
-                })
-                .on_conflict(
-                    OnConflict::columns([
-                        employer_departments::Column::TenantId,
-                        employer_departments::Column::EmployerId,
-                        employer_departments::Column::NormalizedKey,
-                    ])
-                    .do_nothing()
-                    .to_owned(),
-                ),
-                employer_departments::Column::DepartmentId,
+                },
             )
-            .await?;
-            if let Some(id) = inserted {
-                w.departments.insert((employer, key), id);
-                continue;
-            }
-            let id = employer_departments::Entity::find()
+            .collect();
+        let inserted = insert_returning_ids(
+            conn,
+            rows,
+            OnConflict::columns([
+                employer_departments::Column::TenantId,
+                employer_departments::Column::EmployerId,
+                employer_departments::Column::NormalizedKey,
+            ])
+            .do_nothing()
+            .to_owned(),
+            employer_departments::Column::DepartmentId,
+        )
+        .await?;
+        let met: Vec<&(Uuid, String)> = departments
+            .iter()
+            .filter(|(_, (id, _))| !inserted.contains(id))
+            .map(|(k, _)| k)
+            .collect();
+        let existing: HashMap<(Uuid, String), Uuid> = if met.is_empty() {
+            HashMap::new()
+        } else {
+            employer_departments::Entity::find()
                 .filter(employer_departments::Column::TenantId.eq(tenant))
-                .filter(employer_departments::Column::EmployerId.eq(employer))
-                .filter(employer_departments::Column::NormalizedKey.eq(&key))
-                .one(conn)
+                .filter(employer_departments::Column::EmployerId.is_in(met.iter().map(|k| k.0)))
+                .filter(
+                    employer_departments::Column::NormalizedKey
+                        .is_in(met.iter().map(|k| k.1.as_str())),
+                )
+                .all(conn)
                 .await?
-                .ok_or_else(|| Error::not_found("department", &key))?
-                .department_id;
-            w.departments.insert((employer, key), id);
+                .into_iter()
+                .map(|d| ((d.employer_id, d.normalized_key), d.department_id))
+                .collect()
+        };
+        for (k, (id, _)) in departments {
+            let id = if inserted.contains(&id) {
+                id
+            } else {
+                *existing
+                    .get(&k)
+                    .ok_or_else(|| Error::not_found("department", &k.1))?
+            };
+            w.departments.insert(k, id);
         }
-        let roles: BTreeMap<_, _> = self
+
+        // Roles, by (employer or none, key): those at an employer and those at none have
+        // different unique keys (the latter a partial index, migration 11).
+        let roles: BTreeMap<(Option<Uuid>, String), (Uuid, String, Seniority)> = self
             .roles
             .into_iter()
-            .map(|((e, k), v)| ((e.map(|e| w.employer(e)), k), v))
+            .map(|((e, k), (title, seniority))| {
+                ((e.map(|e| w.employer(e)), k), (new_id(), title, seniority))
+            })
             .collect();
-        for ((employer, key), (title, seniority)) in roles {
-            let conflict = match employer {
-                Some(_) => OnConflict::columns([
+        let (at_employer, at_none): (Vec<_>, Vec<_>) = roles
+            .iter()
+            .partition(|((employer, _), _)| employer.is_some());
+        let mut inserted = HashSet::new();
+        for (group, conflict) in [
+            (
+                at_employer,
+                OnConflict::columns([
                     employer_roles::Column::TenantId,
                     employer_roles::Column::EmployerId,
                     employer_roles::Column::NormalizedKey,
                 ])
                 .do_nothing()
                 .to_owned(),
-                // The partial unique index of roles held at no employer (migration 11).
-                None => OnConflict::columns([
+            ),
+            (
+                at_none,
+                OnConflict::columns([
                     employer_roles::Column::TenantId,
                     employer_roles::Column::NormalizedKey,
                 ])
                 .target_and_where(Expr::col(employer_roles::Column::EmployerId).is_null())
                 .do_nothing()
                 .to_owned(),
-            };
-            let inserted = crate::db::insert_returning_id(
-                conn,
-                employer_roles::Entity::insert(employer_roles::ActiveModel {
-                    employer_role_id: Set(new_id()),
-                    tenant_id: Set(tenant),
-                    employer_id: Set(employer),
-                    canonical_title: Set(title),
-                    seniority: Set(seniority.as_str().to_owned()),
-                    normalized_key: Set(key.clone()),
-                    created_at: Set(t),
-                })
-                .on_conflict(conflict),
-                employer_roles::Column::EmployerRoleId,
-            )
-            .await?;
-            if let Some(id) = inserted {
-                w.roles.insert((employer, key), id);
-                continue;
+            ),
+        ] {
+            let rows: Vec<employer_roles::ActiveModel> = group
+                .iter()
+                .map(
+                    |((employer, key), (id, title, seniority))| employer_roles::ActiveModel {
+                        employer_role_id: Set(*id),
+                        tenant_id: Set(tenant),
+                        employer_id: Set(*employer),
+                        canonical_title: Set(title.clone()),
+                        seniority: Set(seniority.as_str().to_owned()),
+                        normalized_key: Set(key.clone()),
+                        created_at: Set(t),
+                    },
+                )
+                .collect();
+            inserted.extend(
+                insert_returning_ids(conn, rows, conflict, employer_roles::Column::EmployerRoleId)
+                    .await?,
+            );
+        }
+        let met: Vec<&(Option<Uuid>, String)> = roles
+            .iter()
+            .filter(|(_, (id, _, _))| !inserted.contains(id))
+            .map(|(k, _)| k)
+            .collect();
+        let existing: HashMap<(Option<Uuid>, String), Uuid> = if met.is_empty() {
+            HashMap::new()
+        } else {
+            let employers: Vec<Uuid> = met.iter().filter_map(|k| k.0).collect();
+            let mut by_employer = Condition::any();
+            if !employers.is_empty() {
+                by_employer = by_employer.add(employer_roles::Column::EmployerId.is_in(employers));
             }
-            let by_employer = match employer {
-                Some(e) => employer_roles::Column::EmployerId.eq(e),
-                None => employer_roles::Column::EmployerId.is_null(),
-            };
-            let id = employer_roles::Entity::find()
+            if met.iter().any(|k| k.0.is_none()) {
+                by_employer = by_employer.add(employer_roles::Column::EmployerId.is_null());
+            }
+            employer_roles::Entity::find()
                 .filter(employer_roles::Column::TenantId.eq(tenant))
                 .filter(by_employer)
-                .filter(employer_roles::Column::NormalizedKey.eq(&key))
-                .one(conn)
+                .filter(
+                    employer_roles::Column::NormalizedKey.is_in(met.iter().map(|k| k.1.as_str())),
+                )
+                .all(conn)
                 .await?
-                .ok_or_else(|| Error::not_found("role", &key))?
-                .employer_role_id;
-            w.roles.insert((employer, key), id);
+                .into_iter()
+                .map(|r| ((r.employer_id, r.normalized_key), r.employer_role_id))
+                .collect()
+        };
+        for (k, (id, _, _)) in roles {
+            let id = if inserted.contains(&id) {
+                id
+            } else {
+                *existing
+                    .get(&k)
+                    .ok_or_else(|| Error::not_found("role", &k.1))?
+            };
+            w.roles.insert(k, id);
         }
-        let projects: BTreeMap<_, _> = self
+
+        // Projects, by (employer, key).
+        let projects: BTreeMap<(Uuid, String), (Uuid, String, Option<String>)> = self
             .projects
             .into_iter()
-            .map(|((e, k), v)| ((w.employer(e), k), v))
+            .map(|((e, k), (name, description))| {
+                ((w.employer(e), k), (new_id(), name, description))
+            })
             .collect();
-        for ((employer, key), (name, description)) in projects {
-            let inserted = crate::db::insert_returning_id(
-                conn,
-                employer_projects::Entity::insert(employer_projects::ActiveModel {
-                    employer_project_id: Set(new_id()),
+        let rows: Vec<employer_projects::ActiveModel> = projects
+            .iter()
+            .map(
+                |((employer, key), (id, name, description))| employer_projects::ActiveModel {
+                    employer_project_id: Set(*id),
                     tenant_id: Set(tenant),
-                    employer_id: Set(employer),
-                    name: Set(name),
+                    employer_id: Set(*employer),
+                    name: Set(name.clone()),
                     normalized_key: Set(key.clone()),
-                    description: Set(description),
+                    description: Set(description.clone()),
                     created_at: Set(t),
-                })
-                .on_conflict(
-                    OnConflict::columns([
-                        employer_projects::Column::TenantId,
-                        employer_projects::Column::EmployerId,
-                        employer_projects::Column::NormalizedKey,
-                    ])
-                    .do_nothing()
-                    .to_owned(),
-                ),
-                employer_projects::Column::EmployerProjectId,
+                },
             )
-            .await?;
-            if let Some(id) = inserted {
-                w.projects.insert((employer, key), id);
-                continue;
-            }
-            let id = employer_projects::Entity::find()
+            .collect();
+        let inserted = insert_returning_ids(
+            conn,
+            rows,
+            OnConflict::columns([
+                employer_projects::Column::TenantId,
+                employer_projects::Column::EmployerId,
+                employer_projects::Column::NormalizedKey,
+            ])
+            .do_nothing()
+            .to_owned(),
+            employer_projects::Column::EmployerProjectId,
+        )
+        .await?;
+        let met: Vec<&(Uuid, String)> = projects
+            .iter()
+            .filter(|(_, (id, _, _))| !inserted.contains(id))
+            .map(|(k, _)| k)
+            .collect();
+        let existing: HashMap<(Uuid, String), Uuid> = if met.is_empty() {
+            HashMap::new()
+        } else {
+            employer_projects::Entity::find()
                 .filter(employer_projects::Column::TenantId.eq(tenant))
-                .filter(employer_projects::Column::EmployerId.eq(employer))
-                .filter(employer_projects::Column::NormalizedKey.eq(&key))
-                .one(conn)
+                .filter(employer_projects::Column::EmployerId.is_in(met.iter().map(|k| k.0)))
+                .filter(
+                    employer_projects::Column::NormalizedKey
+                        .is_in(met.iter().map(|k| k.1.as_str())),
+                )
+                .all(conn)
                 .await?
-                .ok_or_else(|| Error::not_found("employer project", &key))?
-                .employer_project_id;
-            w.projects.insert((employer, key), id);
+                .into_iter()
+                .map(|p| ((p.employer_id, p.normalized_key), p.employer_project_id))
+                .collect()
+        };
+        for (k, (id, _, _)) in projects {
+            let id = if inserted.contains(&id) {
+                id
+            } else {
+                *existing
+                    .get(&k)
+                    .ok_or_else(|| Error::not_found("employer project", &k.1))?
+            };
+            w.projects.insert(k, id);
         }
         Ok(w)
     }
+}
+
+/// Inserts `rows` in one statement with `conflict` (a `DO NOTHING`) and returns the ids
+/// of the rows it wrote.
+async fn insert_returning_ids<C, A>(
+    conn: &C,
+    rows: Vec<A>,
+    conflict: OnConflict,
+    id: impl sea_orm::sea_query::IntoColumnRef,
+) -> Result<HashSet<Uuid>>
+where
+    C: ConnectionTrait,
+    A: sea_orm::ActiveModelTrait,
+{
+    use sea_orm::QueryTrait;
+    if rows.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let mut q = A::Entity::insert_many(rows)
+        .on_conflict(conflict)
+        .into_query();
+    q.returning_col(id);
+    let backend = conn.get_database_backend();
+    conn.query_all_raw(backend.build(&q))
+        .await?
+        .iter()
+        .map(|r| r.try_get_by_index::<Uuid>(0).map_err(Error::from))
+        .collect()
 }
 
 /// The ids one experience is linked to.
