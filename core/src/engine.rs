@@ -149,6 +149,7 @@ impl EngineBuilder {
                 store,
                 llm: self.llm.map(|c| GatedLlm::new(c, self.llm_policy)),
                 employers: Default::default(),
+                batch_specs: Default::default(),
             }),
         })
     }
@@ -164,6 +165,10 @@ struct Inner {
     llm: Option<GatedLlm>,
     /// Each tenant's employers, for linking resumes (see `employer::index`).
     employers: crate::employer::index::EmployerIndex,
+    /// What scoring needs of each batch seen, by (tenant, batch).
+    batch_specs: std::sync::Mutex<
+        std::collections::HashMap<(Uuid, Uuid), Arc<crate::scoring::persist::BatchSpec>>,
+    >,
 }
 
 /// The engine: cheap to clone, safe to share across tasks and threads.
@@ -221,6 +226,32 @@ impl Engine {
 
     pub(crate) fn employer_index(&self) -> &crate::employer::index::EmployerIndex {
         &self.inner.employers
+    }
+
+    /// What scoring needs of a batch, when this engine read it before. A batch's job
+    /// description version and profile snapshot never change after it is created.
+    pub(crate) fn batch_spec(
+        &self,
+        tenant: Uuid,
+        batch: Uuid,
+    ) -> Option<Arc<crate::scoring::persist::BatchSpec>> {
+        let specs = self.inner.batch_specs.lock().expect("batch spec lock");
+        specs.get(&(tenant, batch)).cloned()
+    }
+
+    pub(crate) fn remember_batch_spec(
+        &self,
+        tenant: Uuid,
+        batch: Uuid,
+        spec: Arc<crate::scoring::persist::BatchSpec>,
+    ) {
+        let mut specs = self.inner.batch_specs.lock().expect("batch spec lock");
+        // Batches are many and each is scored for a while: forgetting all of them now
+        // and then is enough to bound the memory.
+        if specs.len() >= 1024 {
+            specs.clear();
+        }
+        specs.insert((tenant, batch), spec);
     }
 
     /// Closes the engine's database pools. Every later call on this engine, its clones and

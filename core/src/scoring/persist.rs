@@ -2,8 +2,9 @@
 //! (local, AI, resolution and result rows in one transaction), ranking, and the results
 //! a session reads.
 //!
-//! Artifacts: the AI scorer's canonical JSON is sealed at
-//! `t/{tenant}/scores/{resume}/{jd}/v{version}/{model}.json`; every raw answer of the
+//! Artifacts: the AI scorer's canonical JSON is sealed beside the resume's own artifacts,
+//! at `t/{tenant}/resumes/{resume}/score-{jd}-v{version}-{model}.json` (one directory per
+//! resume on a file store, and everything of a resume under one prefix); every raw answer of the
 //! model is in the LLM cache at `t/{tenant}/llm/{request hash}.json`, and `ai_scores`
 //! points at the answer that was accepted (or the last one rejected).
 
@@ -12,6 +13,8 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
 };
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -427,6 +430,18 @@ async fn ai_score_row<C: ConnectionTrait>(
         .await?)
 }
 
+/// What scoring needs of a batch: its job description version and profile snapshot, fixed
+/// when the batch is created, so an engine keeps them (see [`Engine::batch_spec`]).
+#[derive(Debug)]
+pub(crate) struct BatchSpec {
+    pub jd_id: Uuid,
+    pub jd_version: i32,
+    pub title: String,
+    pub criteria: crate::jd::criteria::Criteria,
+    pub profile: WeightageProfile,
+    pub weightage_profile_id: Option<Uuid>,
+}
+
 /// Scores `resume_id` for `batch_id` (its job description version and profile snapshot)
 /// and writes the local score, the AI score (when `llm` is given), the resolution and
 /// the batch's result row, unranked. Rerunning replaces the resolution and result and
@@ -440,8 +455,23 @@ pub(crate) async fn score_resume(
     as_of: YearMonth,
 ) -> Result<ScoreOutcome> {
     let tx = engine.begin_read(Scope::Tenant(tenant)).await?;
-    let batch = crate::ingest::batch_model(&tx, tenant, batch_id, false).await?;
-    let jd = version_model(&tx, tenant, batch.jd_id, batch.jd_version).await?;
+    let batch = match engine.batch_spec(tenant, batch_id) {
+        Some(spec) => spec,
+        None => {
+            let b = crate::ingest::batch_model(&tx, tenant, batch_id, false).await?;
+            let jd = version_model(&tx, tenant, b.jd_id, b.jd_version).await?;
+            let spec = Arc::new(BatchSpec {
+                jd_id: b.jd_id,
+                jd_version: b.jd_version,
+                title: jd.title,
+                criteria: criteria_of(&jd.parameters),
+                profile: batch_profile(b.weightage_profile.as_ref())?,
+                weightage_profile_id: b.weightage_profile_id,
+            });
+            engine.remember_batch_spec(tenant, batch_id, spec.clone());
+            spec
+        }
+    };
     let resume = resumes::Entity::find()
         .filter(resumes::Column::TenantId.eq(tenant))
         .filter(resumes::Column::ResumeId.eq(resume_id))
@@ -463,8 +493,8 @@ pub(crate) async fn score_resume(
         None => None,
     };
     tx.commit().await?;
-    let criteria = criteria_of(&jd.parameters);
-    let profile = batch_profile(batch.weightage_profile.as_ref())?;
+    let criteria = &batch.criteria;
+    let profile = &batch.profile;
     let (Some(text_key), Some(json_key)) = (&resume.extracted_text_path, &resume.parsed_json_path)
     else {
         return Err(Error::Conflict(format!(
@@ -481,7 +511,7 @@ pub(crate) async fn score_resume(
         .map_err(|e| Error::Storage(format!("parsed resume at {json_key}: {e}")))?;
 
     // Local: stored with the default component weights; the resolution reweights.
-    let local_default = matcher::score(&parsed, &text, &criteria, as_of);
+    let local_default = matcher::score(&parsed, &text, criteria, as_of);
     let local = reweight(local_default.clone(), &profile.components);
 
     // AI: a stored valid score is reused; otherwise the model is asked (through the cache).
@@ -502,7 +532,7 @@ pub(crate) async fn score_resume(
             let (redacted, _) =
                 crate::candidate::llm_parser::redact(&text, parsed.basics.name.as_deref());
             let cached = CachedLlm::new(engine, tenant, client);
-            let out = ai::score(&cached, &jd.title, &criteria, &redacted).await;
+            let out = ai::score(&cached, &batch.title, criteria, &redacted).await;
             llm_calls = cached.calls.load(std::sync::atomic::Ordering::Relaxed);
             let model = client.model();
             // The request whose answer came last (accepted, or the last rejected).
@@ -516,7 +546,7 @@ pub(crate) async fn score_resume(
             let (status, score, json_path, flags, error, ai) = match out.status {
                 AiStatus::Ok(s) => {
                     let key = format!(
-                        "t/{tenant}/scores/{resume_id}/{}/v{}/{}.json",
+                        "t/{tenant}/resumes/{resume_id}/score-{}-v{}-{}.json",
                         batch.jd_id,
                         batch.jd_version,
                         short_hash(&model)
@@ -537,7 +567,7 @@ pub(crate) async fn score_resume(
                     // Kept for audit under the score's key, and taken out of the cache so
                     // that scoring again asks the model again.
                     let key = format!(
-                        "t/{tenant}/scores/{resume_id}/{}/v{}/{}.rejected.json",
+                        "t/{tenant}/resumes/{resume_id}/score-{}-v{}-{}.rejected.json",
                         batch.jd_id,
                         batch.jd_version,
                         short_hash(&model)
@@ -594,7 +624,7 @@ pub(crate) async fn score_resume(
         &local,
         ai_score.as_ref(),
         ai_unavailable.as_deref(),
-        &profile,
+        profile,
     );
 
     let tx = engine.begin(Scope::Tenant(tenant)).await?;
@@ -837,16 +867,27 @@ pub(crate) async fn rank_in<C: ConnectionTrait>(
             .then(a.2.cmp(&b.2))
     });
     let t = now();
-    for (i, (_, _, _, result_id, old)) in order.iter().enumerate() {
-        let rank = i as i32 + 1;
-        if *old == Some(rank) {
-            continue;
+    let changed: Vec<(Uuid, i32)> = order
+        .iter()
+        .enumerate()
+        .map(|(i, (_, _, _, result_id, old))| (*result_id, i as i32 + 1, *old))
+        .filter(|(_, rank, old)| *old != Some(*rank))
+        .map(|(id, rank, _)| (id, rank))
+        .collect();
+    // One statement per few hundred results: `rank = CASE result_id WHEN … THEN … END`.
+    for chunk in changed.chunks(300) {
+        let mut case = sea_orm::sea_query::CaseStatement::new();
+        for (id, rank) in chunk {
+            case = case.case(results::Column::ResultId.eq(*id), *rank);
         }
         results::Entity::update_many()
-            .col_expr(results::Column::Rank, Expr::value(rank))
+            .col_expr(
+                results::Column::Rank,
+                case.finally(Expr::col(results::Column::Rank)).into(),
+            )
             .col_expr(results::Column::UpdatedAt, Expr::value(t))
             .filter(results::Column::TenantId.eq(tenant))
-            .filter(results::Column::ResultId.eq(*result_id))
+            .filter(results::Column::ResultId.is_in(chunk.iter().map(|(id, _)| *id)))
             .exec(tx)
             .await?;
     }
