@@ -22,7 +22,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{DatabaseConnection, DatabaseTransaction, DbBackend};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend};
 use uuid::Uuid;
 
 use crate::audit::{self, AuditEntry};
@@ -319,6 +319,29 @@ impl Engine {
 
     pub(crate) async fn begin(&self, scope: Scope) -> Result<DatabaseTransaction> {
         db::begin(&self.inner.writer, scope).await
+    }
+
+    /// Whether reads that need no snapshot across statements may skip the transaction:
+    /// on SQLite each statement is its own snapshot and there is no row-level security to
+    /// scope (every statement filters by tenant), so a lone read is one round trip to the
+    /// reader pool instead of three.
+    pub(crate) fn reads_without_transaction(&self) -> bool {
+        self.backend() == DbBackend::Sqlite
+    }
+
+    /// One read-only statement in `scope` (see [`Self::reads_without_transaction`]).
+    pub(crate) async fn read_one_raw(
+        &self,
+        scope: Scope,
+        stmt: sea_orm::Statement,
+    ) -> Result<Option<sea_orm::QueryResult>> {
+        if self.reads_without_transaction() {
+            return Ok(self.connection().query_one_raw(stmt).await?);
+        }
+        let tx = self.begin_read(scope).await?;
+        let row = tx.query_one_raw(stmt).await?;
+        tx.commit().await?;
+        Ok(row)
     }
 
     pub(crate) fn keys(&self) -> &KeyCache {

@@ -374,6 +374,54 @@ both_backends!(
 /// A job that died without the pipeline marking its file (here: failed through the queue
 /// directly, as the rescue pass fails a job whose lease expired on its last attempt) has its
 /// file marked failed by the worker's sweep, and its batch completes.
+/// The claim moves each file to `processing` and reads what the first step needs: where
+/// its content is, and the resume when the tenant parsed that content before.
+async fn the_claim_reads_each_file_for_the_first_step(db: &TestDb) {
+    let engine = db.engine().await;
+    let s = owner_session(&engine, "claims").await;
+    let text = b"Ada Lovelace\nada@example.org\n\nExperience\nEngineer, Analytical Engines Ltd\n2019 - Present\n\nSkills\nPython, PostgreSQL\n".to_vec();
+    let q = engine.queue();
+    let worker = q.register_worker().await.unwrap();
+    let mut resume = None;
+    for round in 0..2 {
+        let b = backend_jd_batch(&s).await;
+        let added = s
+            .batches()
+            .add_bytes(b, "ada.txt", text.clone())
+            .await
+            .unwrap();
+        s.batches().submit(b).await.unwrap();
+        let jobs = q.claim(worker, 10, Duration::from_secs(30)).await.unwrap();
+        assert_eq!(jobs.len(), 1);
+        let file = jobs[0].file.clone().expect("read with the claim");
+        assert_eq!(file.storage_object_id, added.file.storage_object_id);
+        assert!(file.storage_path.is_some());
+        // The first time the content is new; the second time its resume is reused.
+        assert_eq!(file.resume_id, resume, "round {round}");
+        assert_eq!(
+            s.batches().files(b).await.unwrap()[0].status,
+            FileStatus::Processing
+        );
+        // Handed back and run by a worker, which parses only the first time.
+        q.release(&jobs[0]).await.unwrap();
+        engine.worker(fast()).run_until_idle().await.unwrap();
+        assert_eq!(s.batches().get(b).await.unwrap().status, BatchStatus::Completed);
+        resume = Some(
+            s.scoring()
+                .results(b)
+                .await
+                .unwrap()
+                .first()
+                .expect("a result")
+                .resume_id,
+        );
+    }
+}
+both_backends!(
+    the_claim_reads_each_file_for_the_first_step,
+    the_claim_reads_each_file_for_the_first_step
+);
+
 async fn a_job_failed_outside_the_pipeline_fails_its_file(db: &TestDb) {
     let engine = db.engine().await;
     let s = owner_session(&engine, "acme").await;

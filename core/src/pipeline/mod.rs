@@ -39,7 +39,7 @@ use crate::ingest::entity::{batches, files};
 use crate::ingest::{BatchStatus, FileStatus, PROCESS_FILE};
 use crate::llm::{CachedLlm, LlmRequest, LlmResponse};
 use crate::queue::entity::jobs;
-use crate::queue::{JobContext, JobError, JobHandler, Worker, WorkerConfig};
+use crate::queue::{ClaimedFile, JobContext, JobError, JobHandler, Worker, WorkerConfig};
 use crate::scoring::ScoreOutcome;
 use crate::tenancy::Permission;
 use entity::checkpoints;
@@ -58,6 +58,8 @@ pub struct StepContext<'a> {
     /// The month experience is counted up to.
     pub as_of: YearMonth,
     pub state: &'a State,
+    /// The file as the claim read it, when the claim moved it to `processing`.
+    pub claimed_file: Option<&'a ClaimedFile>,
 }
 
 /// The outputs of the steps done so far.
@@ -141,37 +143,47 @@ impl Step for ExtractStep {
     }
 
     async fn run(&self, cx: &StepContext<'_>) -> Result<serde_json::Value> {
-        // The file, its content and the tenant's resume of that content, in one query.
-        let tx = cx.engine.begin_read(Scope::Tenant(cx.tenant)).await?;
-        let backend = tx.get_database_backend();
-        let (p1, p2) = match backend {
-            DbBackend::Postgres => ("$1", "$2"),
-            _ => ("?", "?"),
+        // The file, its content and the tenant's resume of that content: read by the claim,
+        // or else here in one query.
+        let (object_id, storage_path, existing) = match cx.claimed_file {
+            Some(f) => (f.storage_object_id, f.storage_path.clone(), f.resume_id),
+            None => {
+                let backend = cx.engine.backend();
+                let (p1, p2) = match backend {
+                    DbBackend::Postgres => ("$1", "$2"),
+                    _ => ("?", "?"),
+                };
+                let row = cx
+                    .engine
+                    .read_one_raw(
+                        Scope::Tenant(cx.tenant),
+                        Statement::from_sql_and_values(
+                            backend,
+                            format!(
+                                "SELECT f.storage_object_id, o.storage_path, r.resume_id FROM files f \
+                                 LEFT JOIN storage_objects o ON o.tenant_id = f.tenant_id \
+                                   AND o.storage_object_id = f.storage_object_id \
+                                 LEFT JOIN resumes r ON r.tenant_id = f.tenant_id \
+                                   AND r.storage_object_id = f.storage_object_id \
+                                   AND r.status IN ('validated', 'scored') \
+                                 WHERE f.tenant_id = {p1} AND f.file_id = {p2} LIMIT 1"
+                            ),
+                            [cx.tenant.into(), cx.file_id.into()],
+                        ),
+                    )
+                    .await?
+                    .ok_or_else(|| Error::not_found("file", cx.file_id))?;
+                (
+                    row.try_get::<Option<Uuid>>("", "storage_object_id")?,
+                    row.try_get::<Option<String>>("", "storage_path")?,
+                    row.try_get::<Option<Uuid>>("", "resume_id")?,
+                )
+            }
         };
-        let row = tx
-            .query_one_raw(Statement::from_sql_and_values(
-                backend,
-                format!(
-                    "SELECT f.storage_object_id, o.storage_path, r.resume_id FROM files f \
-                     LEFT JOIN storage_objects o ON o.tenant_id = f.tenant_id \
-                       AND o.storage_object_id = f.storage_object_id \
-                     LEFT JOIN resumes r ON r.tenant_id = f.tenant_id \
-                       AND r.storage_object_id = f.storage_object_id \
-                       AND r.status IN ('validated', 'scored') \
-                     WHERE f.tenant_id = {p1} AND f.file_id = {p2} LIMIT 1"
-                ),
-                [cx.tenant.into(), cx.file_id.into()],
-            ))
-            .await?
-            .ok_or_else(|| Error::not_found("file", cx.file_id))?;
-        tx.commit().await?;
-        let object_id: Uuid = row
-            .try_get::<Option<Uuid>>("", "storage_object_id")?
-            .ok_or_else(|| Error::invalid("the file was rejected at upload"))?;
-        let storage_path: String = row
-            .try_get::<Option<String>>("", "storage_path")?
-            .ok_or_else(|| Error::not_found("storage object", object_id))?;
-        let existing: Option<Uuid> = row.try_get("", "resume_id")?;
+        let object_id =
+            object_id.ok_or_else(|| Error::invalid("the file was rejected at upload"))?;
+        let storage_path =
+            storage_path.ok_or_else(|| Error::not_found("storage object", object_id))?;
         if let Some(resume_id) = existing {
             return to_json(&Extracted {
                 storage_object_id: object_id,
@@ -538,6 +550,7 @@ impl JobHandler for Pipeline {
                 job_id: job.job_id,
                 as_of: self.as_of.unwrap_or_else(current_month),
                 state: &state,
+                claimed_file: job.file.as_ref(),
             };
             let value = match step.run(&cx).await {
                 Ok(v) => v,

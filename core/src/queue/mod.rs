@@ -89,6 +89,20 @@ pub struct ClaimedJob {
     /// handler need not read them again).
     #[serde(default)]
     pub checkpoints: Vec<JobCheckpoint>,
+    /// A pipeline job's file as the claim moved it from `queued` to `processing` (absent
+    /// when the file was not queued, e.g. on a retry): read with the claim so that the
+    /// first step need not read it again.
+    #[serde(default)]
+    pub file: Option<ClaimedFile>,
+}
+
+/// What the claim read of a pipeline job's file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimedFile {
+    pub storage_object_id: Option<Uuid>,
+    pub storage_path: Option<String>,
+    /// The tenant's resume of the same content, when it was parsed before.
+    pub resume_id: Option<Uuid>,
 }
 
 /// A step's checkpoint: where its output is, and the SHA-256 of that output.
@@ -272,6 +286,7 @@ fn claimed_from(m: jobs::Model) -> Result<ClaimedJob> {
             Error::Database(sea_orm::DbErr::Custom("claimed job without lease".into()))
         })?,
         checkpoints: Vec::new(),
+        file: None,
     })
 }
 
@@ -382,38 +397,67 @@ pub(crate) async fn claim(
     };
     let mut claimed = claimed;
     load_checkpoints(&tx, &mut claimed).await?;
-    mark_files_processing(&tx, &claimed, t).await?;
+    mark_files_processing(&tx, &mut claimed, t).await?;
     tx.commit().await?;
     Ok(claimed)
 }
 
 /// A claimed job's file (a pipeline job's) moves from `queued` to `processing` with the
-/// claim: one statement per tenant in the claim, instead of one per job later.
+/// claim: one statement per tenant in the claim, instead of one per job later. The same
+/// statement returns what the first step needs of each file (its content, and the resume
+/// already parsed from that content), into [`ClaimedJob::file`].
 async fn mark_files_processing<C: ConnectionTrait>(
     tx: &C,
-    claimed: &[ClaimedJob],
+    claimed: &mut [ClaimedJob],
     t: DateTime<Utc>,
 ) -> Result<()> {
     use crate::ingest::FileStatus;
-    use crate::ingest::entity::files;
     let mut by_tenant: std::collections::BTreeMap<Uuid, Vec<Uuid>> = Default::default();
-    for j in claimed {
+    for j in claimed.iter() {
         if let Some(f) = j.file_id {
             by_tenant.entry(j.tenant_id).or_default().push(f);
         }
     }
+    let backend = tx.get_database_backend();
     for (tenant, ids) in by_tenant {
-        files::Entity::update_many()
-            .col_expr(
-                files::Column::Status,
-                Expr::value(FileStatus::Processing.as_str()),
-            )
-            .col_expr(files::Column::UpdatedAt, Expr::value(t))
-            .filter(files::Column::TenantId.eq(tenant))
-            .filter(files::Column::FileId.is_in(ids))
-            .filter(files::Column::Status.eq(FileStatus::Queued.as_str()))
-            .exec(tx)
+        let mut p = db::Placeholders::new(backend);
+        let (status, at, tenant_mark) = (p.next(), p.next(), p.next());
+        let marks = p.tuple(ids.len());
+        let queued = p.next();
+        let mut values: Vec<Value> = vec![
+            FileStatus::Processing.as_str().into(),
+            ts(t).into(),
+            tenant.into(),
+        ];
+        values.extend(ids.iter().map(|&id| Value::from(id)));
+        values.push(FileStatus::Queued.as_str().into());
+        let rows = tx
+            .query_all_raw(Statement::from_sql_and_values(
+                backend,
+                format!(
+                    "UPDATE files SET status = {status}, updated_at = {at} \
+                     WHERE tenant_id = {tenant_mark} AND file_id IN {marks} AND status = {queued} \
+                     RETURNING file_id, storage_object_id, storage_path, \
+                       (SELECT r.resume_id FROM resumes r WHERE r.tenant_id = files.tenant_id \
+                          AND r.storage_object_id = files.storage_object_id \
+                          AND r.status IN ('validated', 'scored') LIMIT 1) AS resume_id"
+                ),
+                values,
+            ))
             .await?;
+        for r in rows {
+            let file: Uuid = r.try_get("", "file_id")?;
+            if let Some(j) = claimed
+                .iter_mut()
+                .find(|j| j.tenant_id == tenant && j.file_id == Some(file))
+            {
+                j.file = Some(ClaimedFile {
+                    storage_object_id: r.try_get("", "storage_object_id")?,
+                    storage_path: r.try_get("", "storage_path")?,
+                    resume_id: r.try_get("", "resume_id")?,
+                });
+            }
+        }
     }
     Ok(())
 }

@@ -442,24 +442,21 @@ pub(crate) struct BatchSpec {
     pub weightage_profile_id: Option<Uuid>,
 }
 
-/// Scores `resume_id` for `batch_id` (its job description version and profile snapshot)
-/// and writes the local score, the AI score (when `llm` is given), the resolution and
-/// the batch's result row, unranked. Rerunning replaces the resolution and result and
-/// reuses a valid stored AI score, so it is idempotent.
-pub(crate) async fn score_resume(
+/// What scoring reads before it asks anything: the batch's spec (unless the engine holds
+/// it), the resume row, and the AI score stored for `model`.
+async fn score_reads<C: ConnectionTrait>(
+    conn: &C,
     engine: &Engine,
     tenant: Uuid,
     batch_id: Uuid,
     resume_id: Uuid,
-    llm: Option<&dyn LlmClient>,
-    as_of: YearMonth,
-) -> Result<ScoreOutcome> {
-    let tx = engine.begin_read(Scope::Tenant(tenant)).await?;
+    model: Option<String>,
+) -> Result<(Arc<BatchSpec>, resumes::Model, Option<ai_scores::Model>)> {
     let batch = match engine.batch_spec(tenant, batch_id) {
         Some(spec) => spec,
         None => {
-            let b = crate::ingest::batch_model(&tx, tenant, batch_id, false).await?;
-            let jd = version_model(&tx, tenant, b.jd_id, b.jd_version).await?;
+            let b = crate::ingest::batch_model(conn, tenant, batch_id, false).await?;
+            let jd = version_model(conn, tenant, b.jd_id, b.jd_version).await?;
             let spec = Arc::new(BatchSpec {
                 jd_id: b.jd_id,
                 jd_version: b.jd_version,
@@ -475,24 +472,37 @@ pub(crate) async fn score_resume(
     let resume = resumes::Entity::find()
         .filter(resumes::Column::TenantId.eq(tenant))
         .filter(resumes::Column::ResumeId.eq(resume_id))
-        .one(&tx)
+        .one(conn)
         .await?
         .ok_or_else(|| Error::not_found("resume", resume_id))?;
-    let stored_ai = match llm {
-        Some(c) => {
-            ai_score_row(
-                &tx,
-                tenant,
-                resume_id,
-                batch.jd_id,
-                batch.jd_version,
-                &c.model(),
-            )
-            .await?
-        }
+    let stored_ai = match model {
+        Some(m) => ai_score_row(conn, tenant, resume_id, batch.jd_id, batch.jd_version, &m).await?,
         None => None,
     };
-    tx.commit().await?;
+    Ok((batch, resume, stored_ai))
+}
+
+/// Scores `resume_id` for `batch_id` (its job description version and profile snapshot)
+/// and writes the local score, the AI score (when `llm` is given), the resolution and
+/// the batch's result row, unranked. Rerunning replaces the resolution and result and
+/// reuses a valid stored AI score, so it is idempotent.
+pub(crate) async fn score_resume(
+    engine: &Engine,
+    tenant: Uuid,
+    batch_id: Uuid,
+    resume_id: Uuid,
+    llm: Option<&dyn LlmClient>,
+    as_of: YearMonth,
+) -> Result<ScoreOutcome> {
+    let model = llm.map(|c| c.model());
+    let (batch, resume, stored_ai) = if engine.reads_without_transaction() {
+        score_reads(engine.connection(), engine, tenant, batch_id, resume_id, model).await?
+    } else {
+        let tx = engine.begin_read(Scope::Tenant(tenant)).await?;
+        let reads = score_reads(&tx, engine, tenant, batch_id, resume_id, model).await?;
+        tx.commit().await?;
+        reads
+    };
     let criteria = &batch.criteria;
     let profile = &batch.profile;
     let (Some(text_key), Some(json_key)) = (&resume.extracted_text_path, &resume.parsed_json_path)
