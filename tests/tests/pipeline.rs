@@ -122,6 +122,12 @@ async fn a_batch_runs_to_ranked_results(db: &TestDb) {
             .iter()
             .all(|r| !r.file_names.is_empty() && !r.reasons.is_empty())
     );
+    // The pipeline scored each resume from what its validate step had in hand; scoring it
+    // again reads the resume back from the database and the store, and agrees.
+    for r in &results {
+        let again = s.scoring().score_resume(b, r.resume_id).await.unwrap();
+        assert_eq!(again.final_score, r.final_score, "{}", r.resume_id);
+    }
     let err = strings(engine.connection(), "SELECT code FROM error_logs").await;
     assert!(err.contains(&"extract_failed".to_owned()), "{err:?}");
     // Every job finished with all four checkpoints, except the broken file's.
@@ -405,7 +411,10 @@ async fn the_claim_reads_each_file_for_the_first_step(db: &TestDb) {
         // Handed back and run by a worker, which parses only the first time.
         q.release(&jobs[0]).await.unwrap();
         engine.worker(fast()).run_until_idle().await.unwrap();
-        assert_eq!(s.batches().get(b).await.unwrap().status, BatchStatus::Completed);
+        assert_eq!(
+            s.batches().get(b).await.unwrap().status,
+            BatchStatus::Completed
+        );
         resume = Some(
             s.scoring()
                 .results(b)

@@ -125,22 +125,31 @@ fn digits(s: &str) -> String {
     s.chars().filter(char::is_ascii_digit).collect()
 }
 
+/// What [`store_parse`] wrote.
+pub(crate) struct Stored {
+    pub resume_id: Uuid,
+    /// False when the content's resume existed already (a concurrent parse won).
+    pub created: bool,
+    /// The JSON Resume stored as the resume's parsed form.
+    pub json: serde_json::Value,
+}
+
 /// Writes a parsed document for a storage object: artifacts first (sealed, idempotent
-/// keys), then every row in one transaction. Returns the resume id.
+/// keys), then every row in one transaction.
 pub(crate) async fn store_parse(
     engine: &Engine,
     tenant: Uuid,
     storage_object_id: Uuid,
     parse: &DocumentParse,
-) -> Result<Uuid> {
+) -> Result<Stored> {
     let resume_id = new_id();
     let text_key = format!("t/{tenant}/resumes/{resume_id}/text.txt");
     let json_key = format!("t/{tenant}/resumes/{resume_id}/parsed.json");
     engine
         .put_sealed(tenant, &text_key, parse.text.text.clone().into_bytes())
         .await?;
-    let json = serde_json::to_vec(&parse.resume.to_json_resume())
-        .map_err(|e| Error::invalid(e.to_string()))?;
+    let json_value = parse.resume.to_json_resume();
+    let json = serde_json::to_vec(&json_value).map_err(|e| Error::invalid(e.to_string()))?;
     engine.put_sealed(tenant, &json_key, json).await?;
     // The LLM exchange: every request (redacted) with its raw answer, under the hash of
     // the first request, which is what a later identical parse would send again.
@@ -198,12 +207,20 @@ pub(crate) async fn store_parse(
             .await?
             .ok_or_else(|| Error::not_found("resume of storage object", storage_object_id))?;
         tx.commit().await?;
-        return Ok(existing.resume_id);
+        return Ok(Stored {
+            resume_id: existing.resume_id,
+            created: false,
+            json: json_value,
+        });
     }
     let learned = insert_rows(&tx, engine, tenant, resume_id, &parse.resume).await?;
     tx.commit().await?;
     learned.teach(engine.employer_index(), tenant).await;
-    Ok(resume_id)
+    Ok(Stored {
+        resume_id,
+        created: true,
+        json: json_value,
+    })
 }
 
 async fn insert_rows<C: ConnectionTrait>(
@@ -452,7 +469,9 @@ impl Candidates<'_> {
                     .get_opened(tenant, &object.storage_path)
                     .await?;
                 let parse = parse_document(bytes, llm, Default::default(), current_month()).await?;
-                store_parse(self.s.engine(), tenant, storage_object_id, &parse).await?
+                store_parse(self.s.engine(), tenant, storage_object_id, &parse)
+                    .await?
+                    .resume_id
             }
         };
         self.get(resume_id).await

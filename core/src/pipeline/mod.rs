@@ -69,6 +69,9 @@ pub struct State {
     pub parse: Option<Parsed>,
     pub validate: Option<Validated>,
     pub score: Option<ScoreOutcome>,
+    /// The `validate` step ran in this run of the job (not loaded from its checkpoint).
+    #[serde(skip)]
+    pub validated_here: bool,
 }
 
 impl State {
@@ -117,6 +120,14 @@ pub struct Validated {
     pub resume_id: Uuid,
     pub reused: bool,
     pub warnings: Vec<String>,
+    /// This step created the resume (false when it was reused, or when a concurrent
+    /// parse of the same content created it first).
+    #[serde(default)]
+    pub created: bool,
+    /// The JSON Resume stored for a resume this step created, so that `score` need not
+    /// read it back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume: Option<serde_json::Value>,
 }
 
 /// One step of the pipeline.
@@ -274,6 +285,8 @@ impl Step for ValidateStep {
                 resume_id: id,
                 reused: true,
                 warnings: Vec::new(),
+                created: false,
+                resume: None,
             });
         }
         let parsed = cx
@@ -301,7 +314,7 @@ impl Step for ValidateStep {
             llm_requests: parsed.llm_requests.clone(),
             llm_responses: parsed.llm_responses.clone(),
         };
-        let resume_id = crate::candidate::persist::store_parse(
+        let stored = crate::candidate::persist::store_parse(
             cx.engine,
             cx.tenant,
             ex.storage_object_id,
@@ -309,9 +322,11 @@ impl Step for ValidateStep {
         )
         .await?;
         to_json(&Validated {
-            resume_id,
+            resume_id: stored.resume_id,
             reused: false,
             warnings: v.warnings,
+            created: stored.created,
+            resume: stored.created.then_some(stored.json),
         })
     }
 }
@@ -326,19 +341,33 @@ impl Step for ScoreStep {
     }
 
     async fn run(&self, cx: &StepContext<'_>) -> Result<serde_json::Value> {
-        let resume_id = cx
+        let validated = cx
             .state
             .validate
             .as_ref()
-            .ok_or_else(|| Error::Config("the validate step has not run".into()))?
-            .resume_id;
+            .ok_or_else(|| Error::Config("the validate step has not run".into()))?;
+        // A resume validate created in this run is in hand: its text is the extracted
+        // text, its parsed form the JSON validate stored, and it has no AI score yet.
+        let fresh = match (
+            cx.state.validated_here && validated.created,
+            &validated.resume,
+            cx.state.extract.as_ref().and_then(|e| e.text.as_ref()),
+        ) {
+            (true, Some(json), Some(text)) => Some(crate::scoring::persist::FreshResume {
+                text: text.text.clone(),
+                parsed: ParsedResume::from_json_resume(json)
+                    .map_err(|e| Error::Storage(format!("validate checkpoint: {e}")))?,
+            }),
+            _ => None,
+        };
         let out = crate::scoring::persist::score_resume(
             cx.engine,
             cx.tenant,
             cx.batch_id,
-            resume_id,
+            validated.resume_id,
             cx.engine.llm(),
             cx.as_of,
+            fresh,
         )
         .await?;
         to_json(&out)
@@ -599,6 +628,7 @@ impl JobHandler for Pipeline {
             if i + 1 < self.steps.len() {
                 ctx.checkpoint(name, &key, &sha).await?;
                 state.set(name, value)?;
+                state.validated_here |= name == "validate";
                 continue;
             }
             // The last checkpoint's transaction also finishes the file (fenced with it,

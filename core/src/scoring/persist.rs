@@ -443,7 +443,8 @@ pub(crate) struct BatchSpec {
 }
 
 /// What scoring reads before it asks anything: the batch's spec (unless the engine holds
-/// it), the resume row, and the AI score stored for `model`.
+/// it), and unless the caller has the resume in hand, the resume row and the AI score
+/// stored for `model`.
 async fn score_reads<C: ConnectionTrait>(
     conn: &C,
     engine: &Engine,
@@ -451,7 +452,12 @@ async fn score_reads<C: ConnectionTrait>(
     batch_id: Uuid,
     resume_id: Uuid,
     model: Option<String>,
-) -> Result<(Arc<BatchSpec>, resumes::Model, Option<ai_scores::Model>)> {
+    resume_in_hand: bool,
+) -> Result<(
+    Arc<BatchSpec>,
+    Option<resumes::Model>,
+    Option<ai_scores::Model>,
+)> {
     let batch = match engine.batch_spec(tenant, batch_id) {
         Some(spec) => spec,
         None => {
@@ -469,6 +475,9 @@ async fn score_reads<C: ConnectionTrait>(
             spec
         }
     };
+    if resume_in_hand {
+        return Ok((batch, None, None));
+    }
     let resume = resumes::Entity::find()
         .filter(resumes::Column::TenantId.eq(tenant))
         .filter(resumes::Column::ResumeId.eq(resume_id))
@@ -479,13 +488,21 @@ async fn score_reads<C: ConnectionTrait>(
         Some(m) => ai_score_row(conn, tenant, resume_id, batch.jd_id, batch.jd_version, &m).await?,
         None => None,
     };
-    Ok((batch, resume, stored_ai))
+    Ok((batch, Some(resume), stored_ai))
+}
+
+/// A resume its caller has in hand because it created it a moment ago (the pipeline's
+/// `validate` step): its text and its parsed form as stored, and no AI score yet.
+pub(crate) struct FreshResume {
+    pub text: String,
+    pub parsed: ParsedResume,
 }
 
 /// Scores `resume_id` for `batch_id` (its job description version and profile snapshot)
 /// and writes the local score, the AI score (when `llm` is given), the resolution and
 /// the batch's result row, unranked. Rerunning replaces the resolution and result and
-/// reuses a valid stored AI score, so it is idempotent.
+/// reuses a valid stored AI score, so it is idempotent. With `fresh`, the resume is not
+/// read back from the database and the store.
 pub(crate) async fn score_resume(
     engine: &Engine,
     tenant: Uuid,
@@ -493,32 +510,57 @@ pub(crate) async fn score_resume(
     resume_id: Uuid,
     llm: Option<&dyn LlmClient>,
     as_of: YearMonth,
+    fresh: Option<FreshResume>,
 ) -> Result<ScoreOutcome> {
     let model = llm.map(|c| c.model());
-    let (batch, resume, stored_ai) = if engine.reads_without_transaction() {
-        score_reads(engine.connection(), engine, tenant, batch_id, resume_id, model).await?
-    } else {
-        let tx = engine.begin_read(Scope::Tenant(tenant)).await?;
-        let reads = score_reads(&tx, engine, tenant, batch_id, resume_id, model).await?;
-        tx.commit().await?;
-        reads
+    let in_hand = fresh.is_some();
+    let (batch, resume, stored_ai) = match engine.batch_spec(tenant, batch_id) {
+        // Nothing to read.
+        Some(spec) if in_hand => (spec, None, None),
+        _ if engine.reads_without_transaction() => {
+            score_reads(
+                engine.connection(),
+                engine,
+                tenant,
+                batch_id,
+                resume_id,
+                model,
+                in_hand,
+            )
+            .await?
+        }
+        _ => {
+            let tx = engine.begin_read(Scope::Tenant(tenant)).await?;
+            let reads =
+                score_reads(&tx, engine, tenant, batch_id, resume_id, model, in_hand).await?;
+            tx.commit().await?;
+            reads
+        }
     };
     let criteria = &batch.criteria;
     let profile = &batch.profile;
-    let (Some(text_key), Some(json_key)) = (&resume.extracted_text_path, &resume.parsed_json_path)
-    else {
-        return Err(Error::Conflict(format!(
-            "resume {resume_id} is not parsed yet (status {})",
-            resume.status
-        )));
+    let (text, parsed) = match (fresh, resume) {
+        (Some(f), _) => (f.text, f.parsed),
+        (None, Some(resume)) => {
+            let (Some(text_key), Some(json_key)) =
+                (&resume.extracted_text_path, &resume.parsed_json_path)
+            else {
+                return Err(Error::Conflict(format!(
+                    "resume {resume_id} is not parsed yet (status {})",
+                    resume.status
+                )));
+            };
+            let text = String::from_utf8(engine.get_opened(tenant, text_key).await?)
+                .map_err(|_| Error::Storage(format!("resume text at {text_key} is not UTF-8")))?;
+            let parsed_json: serde_json::Value =
+                serde_json::from_slice(&engine.get_opened(tenant, json_key).await?)
+                    .map_err(|e| Error::Storage(format!("parsed resume at {json_key}: {e}")))?;
+            let parsed = ParsedResume::from_json_resume(&parsed_json)
+                .map_err(|e| Error::Storage(format!("parsed resume at {json_key}: {e}")))?;
+            (text, parsed)
+        }
+        (None, None) => return Err(Error::not_found("resume", resume_id)),
     };
-    let text = String::from_utf8(engine.get_opened(tenant, text_key).await?)
-        .map_err(|_| Error::Storage(format!("resume text at {text_key} is not UTF-8")))?;
-    let parsed_json: serde_json::Value =
-        serde_json::from_slice(&engine.get_opened(tenant, json_key).await?)
-            .map_err(|e| Error::Storage(format!("parsed resume at {json_key}: {e}")))?;
-    let parsed = ParsedResume::from_json_resume(&parsed_json)
-        .map_err(|e| Error::Storage(format!("parsed resume at {json_key}: {e}")))?;
 
     // Local: stored with the default component weights; the resolution reweights.
     let local_default = matcher::score(&parsed, &text, criteria, as_of);
@@ -966,6 +1008,7 @@ impl Scoring<'_> {
             resume_id,
             engine.llm(),
             crate::candidate::validate::current_month(),
+            None,
         )
         .await?;
         rank_batch(engine, tenant, batch_id).await?;
