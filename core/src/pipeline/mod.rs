@@ -136,6 +136,30 @@ pub trait Step: Send + Sync {
     fn name(&self) -> &'static str;
     /// Runs the step and returns its output (JSON, stored as its checkpoint).
     async fn run(&self, cx: &StepContext<'_>) -> Result<serde_json::Value>;
+    /// Like [`Step::run`], but leaves the step's database writes to the transaction that
+    /// records its checkpoint (for the last step, the one that also finishes the file), so
+    /// that they commit together. `None`, the default, means the step defers nothing and
+    /// [`Step::run`] runs instead. Only the last step is asked.
+    async fn run_deferred(&self, _cx: &StepContext<'_>) -> Result<Option<Deferred>> {
+        Ok(None)
+    }
+}
+
+/// A step's output whose database writes are still to be made ([`Step::run_deferred`]).
+pub struct Deferred {
+    pub output: serde_json::Value,
+    pub write: Box<dyn DeferredWrite>,
+}
+
+/// The writes of a [`Deferred`] step.
+#[async_trait]
+pub trait DeferredWrite: Send {
+    /// Makes the writes in `tx`. Returns the step's output when the writes made it differ
+    /// from the one announced (that one is then what the checkpoint holds).
+    async fn write(
+        self: Box<Self>,
+        tx: &sea_orm::DatabaseTransaction,
+    ) -> Result<Option<serde_json::Value>>;
 }
 
 fn to_json<T: Serialize>(v: &T) -> Result<serde_json::Value> {
@@ -341,14 +365,57 @@ impl Step for ScoreStep {
     }
 
     async fn run(&self, cx: &StepContext<'_>) -> Result<serde_json::Value> {
-        let validated = cx
-            .state
-            .validate
-            .as_ref()
-            .ok_or_else(|| Error::Config("the validate step has not run".into()))?;
-        // A resume validate created in this run is in hand: its text is the extracted
-        // text, its parsed form the JSON validate stored, and it has no AI score yet.
-        let fresh = match (
+        let validated = validated(cx)?;
+        let out = crate::scoring::persist::score_resume(
+            cx.engine,
+            cx.tenant,
+            cx.batch_id,
+            validated.resume_id,
+            cx.engine.llm(),
+            cx.as_of,
+            fresh_resume(cx)?,
+        )
+        .await?;
+        to_json(&out)
+    }
+
+    /// A resume validate created in this run has no result row in the batch yet, so the
+    /// score's output (with its result id) is known before the rows are written, and they
+    /// commit with the checkpoint and the file's finish.
+    async fn run_deferred(&self, cx: &StepContext<'_>) -> Result<Option<Deferred>> {
+        let Some(fresh) = fresh_resume(cx)? else {
+            return Ok(None);
+        };
+        let w = crate::scoring::persist::prepare_score(
+            cx.engine,
+            cx.tenant,
+            cx.batch_id,
+            validated(cx)?.resume_id,
+            cx.engine.llm(),
+            cx.as_of,
+            Some(fresh),
+        )
+        .await?;
+        Ok(Some(Deferred {
+            output: to_json(&w.planned())?,
+            write: Box::new(ScoreWriteLater(w)),
+        }))
+    }
+}
+
+fn validated<'a>(cx: &'a StepContext<'_>) -> Result<&'a Validated> {
+    cx.state
+        .validate
+        .as_ref()
+        .ok_or_else(|| Error::Config("the validate step has not run".into()))
+}
+
+/// The resume validate created in this run, in hand: its text is the extracted text, its
+/// parsed form the JSON validate stored, and it has no AI score yet.
+fn fresh_resume(cx: &StepContext<'_>) -> Result<Option<crate::scoring::persist::FreshResume>> {
+    let validated = validated(cx)?;
+    Ok(
+        match (
             cx.state.validated_here && validated.created,
             &validated.resume,
             cx.state.extract.as_ref().and_then(|e| e.text.as_ref()),
@@ -359,18 +426,28 @@ impl Step for ScoreStep {
                     .map_err(|e| Error::Storage(format!("validate checkpoint: {e}")))?,
             }),
             _ => None,
-        };
-        let out = crate::scoring::persist::score_resume(
-            cx.engine,
-            cx.tenant,
-            cx.batch_id,
-            validated.resume_id,
-            cx.engine.llm(),
-            cx.as_of,
-            fresh,
-        )
-        .await?;
-        to_json(&out)
+        },
+    )
+}
+
+struct ScoreWriteLater(crate::scoring::persist::ScoreWrite);
+
+#[async_trait]
+impl DeferredWrite for ScoreWriteLater {
+    async fn write(
+        self: Box<Self>,
+        tx: &sea_orm::DatabaseTransaction,
+    ) -> Result<Option<serde_json::Value>> {
+        let planned = self.0.planned();
+        let out = self.0.write(tx).await?;
+        // A result row that existed already keeps its id, which is then the one to
+        // report. (For a resume created in this run none should: a batch holds each
+        // content once, and another run of this job is fenced out. This is defence.)
+        Ok(if out == planned {
+            None
+        } else {
+            Some(to_json(&out)?)
+        })
     }
 }
 
@@ -523,6 +600,41 @@ impl Pipeline {
     }
 }
 
+impl Pipeline {
+    /// A step failed: a permanent error, or a transient one on the job's last attempt,
+    /// fails the file for good; any other is retried.
+    async fn step_failed(
+        engine: &Engine,
+        job: &crate::queue::ClaimedJob,
+        step: &str,
+        e: Error,
+    ) -> std::result::Result<(), JobError> {
+        let (Some(batch_id), Some(file_id)) = (job.batch_id, job.file_id) else {
+            return Err(JobError::from(e));
+        };
+        let message = match JobError::from(e) {
+            JobError::Permanent(msg) => msg,
+            JobError::Retryable(msg) if job.attempts >= job.max_attempts => {
+                format!("{msg} (after {} attempts)", job.attempts)
+            }
+            retry => return Err(retry),
+        };
+        Self::finish(
+            engine,
+            job.tenant_id,
+            batch_id,
+            file_id,
+            job.job_id,
+            Outcome::Failed {
+                code: &format!("{step}_failed"),
+                message: &message,
+            },
+        )
+        .await?;
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl JobHandler for Pipeline {
     async fn handle(&self, ctx: &JobContext) -> std::result::Result<(), JobError> {
@@ -581,59 +693,58 @@ impl JobHandler for Pipeline {
                 state: &state,
                 claimed_file: job.file.as_ref(),
             };
-            let value = match step.run(&cx).await {
-                Ok(v) => v,
-                Err(e) => {
-                    let err = JobError::from(e);
-                    let last = job.attempts >= job.max_attempts;
-                    return match err {
-                        JobError::Permanent(msg) => {
-                            Self::finish(
-                                engine,
-                                tenant,
-                                batch_id,
-                                file_id,
-                                job.job_id,
-                                Outcome::Failed {
-                                    code: &format!("{name}_failed"),
-                                    message: &msg,
-                                },
-                            )
-                            .await?;
-                            Ok(())
-                        }
-                        JobError::Retryable(msg) if last => {
-                            Self::finish(
-                                engine,
-                                tenant,
-                                batch_id,
-                                file_id,
-                                job.job_id,
-                                Outcome::Failed {
-                                    code: &format!("{name}_failed"),
-                                    message: &format!("{msg} (after {} attempts)", job.attempts),
-                                },
-                            )
-                            .await?;
-                            Ok(())
-                        }
-                        retry => Err(retry),
-                    };
+            let last_step = i + 1 == self.steps.len();
+            let ran = if last_step {
+                match step.run_deferred(&cx).await {
+                    Ok(Some(d)) => Ok((d.output, Some(d.write))),
+                    Ok(None) => step.run(&cx).await.map(|v| (v, None)),
+                    Err(e) => Err(e),
                 }
+            } else {
+                step.run(&cx).await.map(|v| (v, None))
+            };
+            let (mut value, deferred) = match ran {
+                Ok(v) => v,
+                Err(e) => return Self::step_failed(engine, job, name, e).await,
             };
             let body = serde_json::to_vec(&value).map_err(|e| Error::invalid(e.to_string()))?;
             let sha = hex::encode(Sha256::digest(&body));
             let key = crate::store::checkpoint_key(tenant, job.job_id, name);
             engine.put_sealed(tenant, &key, body).await?;
-            if i + 1 < self.steps.len() {
+            if !last_step {
                 ctx.checkpoint(name, &key, &sha).await?;
                 state.set(name, value)?;
                 state.validated_here |= name == "validate";
                 continue;
             }
             // The last checkpoint's transaction also finishes the file (fenced with it,
-            // so a worker that lost its lease does neither).
+            // so a worker that lost its lease does neither), and holds the step's own
+            // writes when it deferred them.
             let tx = ctx.checkpoint_tx(name, &key, &sha).await?;
+            if let Some(write) = deferred {
+                match write.write(&tx).await {
+                    Ok(None) => {}
+                    // The writes changed the output: the checkpoint holds the new one.
+                    Ok(Some(actual)) => {
+                        let body = serde_json::to_vec(&actual)
+                            .map_err(|e| Error::invalid(e.to_string()))?;
+                        let sha = hex::encode(Sha256::digest(&body));
+                        engine.put_sealed(tenant, &key, body).await?;
+                        checkpoints::Entity::update_many()
+                            .col_expr(checkpoints::Column::Sha256, Expr::value(sha))
+                            .filter(checkpoints::Column::JobId.eq(job.job_id))
+                            .filter(checkpoints::Column::Step.eq(name))
+                            .exec(&tx)
+                            .await
+                            .map_err(Error::from)?;
+                        value = actual;
+                    }
+                    Err(e) => {
+                        tx.rollback().await.map_err(Error::from)?;
+                        return Self::step_failed(engine, job, name, e).await;
+                    }
+                }
+            }
             finish_file(
                 &tx,
                 tenant,

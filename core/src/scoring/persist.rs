@@ -512,6 +512,24 @@ pub(crate) async fn score_resume(
     as_of: YearMonth,
     fresh: Option<FreshResume>,
 ) -> Result<ScoreOutcome> {
+    let w = prepare_score(engine, tenant, batch_id, resume_id, llm, as_of, fresh).await?;
+    let tx = engine.begin(Scope::Tenant(tenant)).await?;
+    let out = w.write(&tx).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Everything [`score_resume`] does but the writes: reads, the local score, the AI score
+/// (its artifacts are stored), the resolution.
+pub(crate) async fn prepare_score(
+    engine: &Engine,
+    tenant: Uuid,
+    batch_id: Uuid,
+    resume_id: Uuid,
+    llm: Option<&dyn LlmClient>,
+    as_of: YearMonth,
+    fresh: Option<FreshResume>,
+) -> Result<ScoreWrite> {
     let model = llm.map(|c| c.model());
     let in_hand = fresh.is_some();
     let (batch, resume, stored_ai) = match engine.batch_spec(tenant, batch_id) {
@@ -524,15 +542,23 @@ pub(crate) async fn score_resume(
                 tenant,
                 batch_id,
                 resume_id,
-                model,
+                model.clone(),
                 in_hand,
             )
             .await?
         }
         _ => {
             let tx = engine.begin_read(Scope::Tenant(tenant)).await?;
-            let reads =
-                score_reads(&tx, engine, tenant, batch_id, resume_id, model, in_hand).await?;
+            let reads = score_reads(
+                &tx,
+                engine,
+                tenant,
+                batch_id,
+                resume_id,
+                model.clone(),
+                in_hand,
+            )
+            .await?;
             tx.commit().await?;
             reads
         }
@@ -679,193 +705,257 @@ pub(crate) async fn score_resume(
         profile,
     );
 
-    let tx = engine.begin(Scope::Tenant(tenant)).await?;
-    let t = now();
-    // Each upsert returns the id of the row it wrote (new, or the one it updated).
-    let local_id = crate::db::upsert_returning_id(
-        &tx,
-        local_match_scores::Entity::insert(local_match_scores::ActiveModel {
-            local_score_id: Set(new_id()),
-            tenant_id: Set(tenant),
-            resume_id: Set(resume_id),
-            jd_id: Set(batch.jd_id),
-            jd_version: Set(batch.jd_version),
-            score: Set(local_default.total),
-            components: Set(serde_json::to_value(&local_default.components).expect("serialises")),
-            evidence: Set(serde_json::json!({
-                "knocked_out": local_default.knocked_out,
-                "flags": local_default.flags,
-                "as_of": as_of.to_string(),
-            })),
-            created_at: Set(t),
-        })
-        .on_conflict(
-            OnConflict::columns([
-                local_match_scores::Column::TenantId,
-                local_match_scores::Column::ResumeId,
-                local_match_scores::Column::JdId,
-                local_match_scores::Column::JdVersion,
-            ])
-            .update_columns([
-                local_match_scores::Column::Score,
-                local_match_scores::Column::Components,
-                local_match_scores::Column::Evidence,
-            ])
-            .to_owned(),
-        ),
-        local_match_scores::Column::LocalScoreId,
-    )
-    .await?;
-    let ai_id = match ai_row {
-        Some(row) => Some(
-            crate::db::upsert_returning_id(
-                &tx,
-                ai_scores::Entity::insert(row).on_conflict(
-                    OnConflict::columns([
-                        ai_scores::Column::TenantId,
-                        ai_scores::Column::ResumeId,
-                        ai_scores::Column::JdId,
-                        ai_scores::Column::JdVersion,
-                        ai_scores::Column::Model,
-                    ])
-                    .update_columns([
-                        ai_scores::Column::Status,
-                        ai_scores::Column::Score,
-                        ai_scores::Column::RequestHash,
-                        ai_scores::Column::AiScoreJsonPath,
-                        ai_scores::Column::AiRawResponsePath,
-                        ai_scores::Column::Flags,
-                        ai_scores::Column::Error,
-                        ai_scores::Column::CreatedAt,
-                    ])
-                    .to_owned(),
-                ),
-                ai_scores::Column::AiScoreId,
-            )
-            .await?,
-        ),
-        None => match (llm, &ai_score) {
-            // Reused: point at the stored row.
-            (Some(c), Some(_)) => ai_score_row(
-                &tx,
-                tenant,
-                resume_id,
-                batch.jd_id,
-                batch.jd_version,
-                &c.model(),
-            )
-            .await?
-            .map(|m| m.ai_score_id),
-            _ => None,
-        },
-    };
-    let policy = serde_json::json!({
-        "profile": profile,
-        "profile_id": batch.weightage_profile_id,
-        "jd_version": batch.jd_version,
-        "as_of": as_of.to_string(),
-    });
-    let resolution_id = crate::db::upsert_returning_id(
-        &tx,
-        score_resolutions::Entity::insert(score_resolutions::ActiveModel {
-            resolution_id: Set(new_id()),
-            tenant_id: Set(tenant),
-            batch_id: Set(batch_id),
-            resume_id: Set(resume_id),
-            jd_id: Set(batch.jd_id),
-            jd_version: Set(batch.jd_version),
-            local_score_id: Set(local_id),
-            ai_score_id: Set(ai_id),
-            profile_id: Set(batch.weightage_profile_id),
-            final_score: Set(resolution.final_score),
-            components: Set(components_json(&local, ai_score.as_ref(), &resolution)),
-            policy: Set(policy),
-            needs_review: Set(resolution.needs_review),
-            knocked_out: Set(resolution.knocked_out),
-            created_at: Set(t),
-        })
-        .on_conflict(
-            OnConflict::columns([
-                score_resolutions::Column::TenantId,
-                score_resolutions::Column::BatchId,
-                score_resolutions::Column::ResumeId,
-            ])
-            .update_columns([
-                score_resolutions::Column::LocalScoreId,
-                score_resolutions::Column::AiScoreId,
-                score_resolutions::Column::ProfileId,
-                score_resolutions::Column::FinalScore,
-                score_resolutions::Column::Components,
-                score_resolutions::Column::Policy,
-                score_resolutions::Column::NeedsReview,
-                score_resolutions::Column::KnockedOut,
-                score_resolutions::Column::CreatedAt,
-            ])
-            .to_owned(),
-        ),
-        score_resolutions::Column::ResolutionId,
-    )
-    .await?;
-    let mut flags = resolution.flags.clone();
-    if resolution.needs_review {
-        flags.insert(0, "needs_review".into());
-    }
-    if resolution.knocked_out {
-        flags.insert(0, "knocked_out".into());
-    }
-    if ai_score.is_none() {
-        flags.insert(0, "local_only".into());
-    }
-    let result_id = crate::db::upsert_returning_id(
-        &tx,
-        results::Entity::insert(results::ActiveModel {
-            result_id: Set(new_id()),
-            tenant_id: Set(tenant),
-            batch_id: Set(batch_id),
-            jd_id: Set(batch.jd_id),
-            resume_id: Set(resume_id),
-            resolution_id: Set(Some(resolution_id)),
-            final_score: Set(resolution.final_score),
-            rank: Set(None),
-            flags: Set(serde_json::json!(flags)),
-            created_at: Set(t),
-            updated_at: Set(t),
-        })
-        .on_conflict(
-            OnConflict::columns([
-                results::Column::TenantId,
-                results::Column::BatchId,
-                results::Column::ResumeId,
-            ])
-            .update_columns([
-                results::Column::ResolutionId,
-                results::Column::FinalScore,
-                results::Column::Flags,
-                results::Column::UpdatedAt,
-            ])
-            .to_owned(),
-        ),
-        results::Column::ResultId,
-    )
-    .await?;
-    resumes::Entity::update_many()
-        .col_expr(resumes::Column::Status, Expr::value("scored"))
-        .col_expr(resumes::Column::UpdatedAt, Expr::value(t))
-        .filter(resumes::Column::TenantId.eq(tenant))
-        .filter(resumes::Column::ResumeId.eq(resume_id))
-        .exec(&tx)
-        .await?;
-    tx.commit().await?;
-    Ok(ScoreOutcome {
+    Ok(ScoreWrite {
+        tenant,
+        batch_id,
         resume_id,
-        result_id,
-        final_score: resolution.final_score,
-        local_score: resolution.local_score,
-        ai_score: resolution.ai_score,
-        needs_review: resolution.needs_review,
-        knocked_out: resolution.knocked_out,
+        batch,
+        as_of,
+        model,
+        local_default,
+        local,
+        ai_row,
+        ai_score,
+        resolution,
         llm_calls,
+        planned_result_id: new_id(),
     })
+}
+
+/// A scored resume whose rows are still to be written ([`ScoreWrite::write`]).
+pub(crate) struct ScoreWrite {
+    tenant: Uuid,
+    batch_id: Uuid,
+    resume_id: Uuid,
+    batch: Arc<BatchSpec>,
+    as_of: YearMonth,
+    model: Option<String>,
+    local_default: LocalScore,
+    local: LocalScore,
+    ai_row: Option<ai_scores::ActiveModel>,
+    ai_score: Option<AiScore>,
+    resolution: Resolution,
+    llm_calls: u32,
+    /// The id a new result row gets (an existing one keeps its own).
+    planned_result_id: Uuid,
+}
+
+impl ScoreWrite {
+    /// What [`Self::write`] returns when it creates the batch's result row for the resume.
+    pub(crate) fn planned(&self) -> ScoreOutcome {
+        self.outcome(self.planned_result_id)
+    }
+
+    fn outcome(&self, result_id: Uuid) -> ScoreOutcome {
+        let r = &self.resolution;
+        ScoreOutcome {
+            resume_id: self.resume_id,
+            result_id,
+            final_score: r.final_score,
+            local_score: r.local_score,
+            ai_score: r.ai_score,
+            needs_review: r.needs_review,
+            knocked_out: r.knocked_out,
+            llm_calls: self.llm_calls,
+        }
+    }
+
+    /// Writes the local score, the AI score, the resolution and the result row (unranked)
+    /// and marks the resume scored, in `tx`.
+    pub(crate) async fn write<C: ConnectionTrait>(self, tx: &C) -> Result<ScoreOutcome> {
+        let ScoreWrite {
+            tenant,
+            batch_id,
+            resume_id,
+            as_of,
+            planned_result_id,
+            ..
+        } = self;
+        let ScoreWrite {
+            batch,
+            model,
+            local_default,
+            local,
+            ai_score,
+            resolution,
+            ..
+        } = &self;
+        let ai_row = self.ai_row.clone();
+        let profile = &batch.profile;
+        let t = now();
+        // Each upsert returns the id of the row it wrote (new, or the one it updated).
+        let local_id = crate::db::upsert_returning_id(
+            tx,
+            local_match_scores::Entity::insert(local_match_scores::ActiveModel {
+                local_score_id: Set(new_id()),
+                tenant_id: Set(tenant),
+                resume_id: Set(resume_id),
+                jd_id: Set(batch.jd_id),
+                jd_version: Set(batch.jd_version),
+                score: Set(local_default.total),
+                components: Set(
+                    serde_json::to_value(&local_default.components).expect("serialises")
+                ),
+                evidence: Set(serde_json::json!({
+                    "knocked_out": local_default.knocked_out,
+                    "flags": local_default.flags,
+                    "as_of": as_of.to_string(),
+                })),
+                created_at: Set(t),
+            })
+            .on_conflict(
+                OnConflict::columns([
+                    local_match_scores::Column::TenantId,
+                    local_match_scores::Column::ResumeId,
+                    local_match_scores::Column::JdId,
+                    local_match_scores::Column::JdVersion,
+                ])
+                .update_columns([
+                    local_match_scores::Column::Score,
+                    local_match_scores::Column::Components,
+                    local_match_scores::Column::Evidence,
+                ])
+                .to_owned(),
+            ),
+            local_match_scores::Column::LocalScoreId,
+        )
+        .await?;
+        let ai_id = match ai_row {
+            Some(row) => Some(
+                crate::db::upsert_returning_id(
+                    tx,
+                    ai_scores::Entity::insert(row).on_conflict(
+                        OnConflict::columns([
+                            ai_scores::Column::TenantId,
+                            ai_scores::Column::ResumeId,
+                            ai_scores::Column::JdId,
+                            ai_scores::Column::JdVersion,
+                            ai_scores::Column::Model,
+                        ])
+                        .update_columns([
+                            ai_scores::Column::Status,
+                            ai_scores::Column::Score,
+                            ai_scores::Column::RequestHash,
+                            ai_scores::Column::AiScoreJsonPath,
+                            ai_scores::Column::AiRawResponsePath,
+                            ai_scores::Column::Flags,
+                            ai_scores::Column::Error,
+                            ai_scores::Column::CreatedAt,
+                        ])
+                        .to_owned(),
+                    ),
+                    ai_scores::Column::AiScoreId,
+                )
+                .await?,
+            ),
+            None => match (&model, &ai_score) {
+                // Reused: point at the stored row.
+                (Some(m), Some(_)) => {
+                    ai_score_row(tx, tenant, resume_id, batch.jd_id, batch.jd_version, m)
+                        .await?
+                        .map(|m| m.ai_score_id)
+                }
+                _ => None,
+            },
+        };
+        let policy = serde_json::json!({
+            "profile": profile,
+            "profile_id": batch.weightage_profile_id,
+            "jd_version": batch.jd_version,
+            "as_of": as_of.to_string(),
+        });
+        let resolution_id = crate::db::upsert_returning_id(
+            tx,
+            score_resolutions::Entity::insert(score_resolutions::ActiveModel {
+                resolution_id: Set(new_id()),
+                tenant_id: Set(tenant),
+                batch_id: Set(batch_id),
+                resume_id: Set(resume_id),
+                jd_id: Set(batch.jd_id),
+                jd_version: Set(batch.jd_version),
+                local_score_id: Set(local_id),
+                ai_score_id: Set(ai_id),
+                profile_id: Set(batch.weightage_profile_id),
+                final_score: Set(resolution.final_score),
+                components: Set(components_json(local, ai_score.as_ref(), resolution)),
+                policy: Set(policy),
+                needs_review: Set(resolution.needs_review),
+                knocked_out: Set(resolution.knocked_out),
+                created_at: Set(t),
+            })
+            .on_conflict(
+                OnConflict::columns([
+                    score_resolutions::Column::TenantId,
+                    score_resolutions::Column::BatchId,
+                    score_resolutions::Column::ResumeId,
+                ])
+                .update_columns([
+                    score_resolutions::Column::LocalScoreId,
+                    score_resolutions::Column::AiScoreId,
+                    score_resolutions::Column::ProfileId,
+                    score_resolutions::Column::FinalScore,
+                    score_resolutions::Column::Components,
+                    score_resolutions::Column::Policy,
+                    score_resolutions::Column::NeedsReview,
+                    score_resolutions::Column::KnockedOut,
+                    score_resolutions::Column::CreatedAt,
+                ])
+                .to_owned(),
+            ),
+            score_resolutions::Column::ResolutionId,
+        )
+        .await?;
+        let mut flags = resolution.flags.clone();
+        if resolution.needs_review {
+            flags.insert(0, "needs_review".into());
+        }
+        if resolution.knocked_out {
+            flags.insert(0, "knocked_out".into());
+        }
+        if ai_score.is_none() {
+            flags.insert(0, "local_only".into());
+        }
+        let result_id = crate::db::upsert_returning_id(
+            tx,
+            results::Entity::insert(results::ActiveModel {
+                result_id: Set(planned_result_id),
+                tenant_id: Set(tenant),
+                batch_id: Set(batch_id),
+                jd_id: Set(batch.jd_id),
+                resume_id: Set(resume_id),
+                resolution_id: Set(Some(resolution_id)),
+                final_score: Set(resolution.final_score),
+                rank: Set(None),
+                flags: Set(serde_json::json!(flags)),
+                created_at: Set(t),
+                updated_at: Set(t),
+            })
+            .on_conflict(
+                OnConflict::columns([
+                    results::Column::TenantId,
+                    results::Column::BatchId,
+                    results::Column::ResumeId,
+                ])
+                .update_columns([
+                    results::Column::ResolutionId,
+                    results::Column::FinalScore,
+                    results::Column::Flags,
+                    results::Column::UpdatedAt,
+                ])
+                .to_owned(),
+            ),
+            results::Column::ResultId,
+        )
+        .await?;
+        resumes::Entity::update_many()
+            .col_expr(resumes::Column::Status, Expr::value("scored"))
+            .col_expr(resumes::Column::UpdatedAt, Expr::value(t))
+            .filter(resumes::Column::TenantId.eq(tenant))
+            .filter(resumes::Column::ResumeId.eq(resume_id))
+            .exec(tx)
+            .await?;
+        Ok(self.outcome(result_id))
+    }
 }
 
 /// Ranks a batch's results: final score descending, then local score, then resume id, so
