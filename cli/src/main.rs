@@ -59,9 +59,10 @@ enum Command {
         store: StoreArgs,
         #[command(flatten)]
         llm: LlmArgs,
-        /// Jobs run at once.
-        #[arg(long, default_value_t = 4)]
-        concurrency: usize,
+        /// Jobs run at once [default: 4 per model call allowed at once (32) with an LLM,
+        /// 2 per core without].
+        #[arg(long)]
+        concurrency: Option<usize>,
         /// The tenant the local operator works in (created on first use).
         #[arg(long, default_value = "local")]
         tenant: String,
@@ -76,8 +77,10 @@ enum Command {
         store: StoreArgs,
         #[command(flatten)]
         llm: LlmArgs,
-        #[arg(long, default_value_t = 8)]
-        concurrency: usize,
+        /// Jobs run at once [default: 4 per model call allowed at once (32) with an LLM,
+        /// 2 per core without].
+        #[arg(long)]
+        concurrency: Option<usize>,
         /// Seconds a claimed job is held without a heartbeat.
         #[arg(long, default_value_t = 60)]
         lease_secs: u64,
@@ -452,6 +455,17 @@ async fn stop_signal() {
     }
 }
 
+/// Jobs a worker runs at once unless told: four per model call allowed at once, so that
+/// jobs busy between two calls never leave the model idle (docs/operations.md, the
+/// pipeline benchmark), or two per core without a model.
+fn default_jobs(with_llm: bool) -> usize {
+    if with_llm {
+        4 * resumeflow::LlmPolicy::default().concurrency
+    } else {
+        2 * std::thread::available_parallelism().map_or(2, |n| n.get())
+    }
+}
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Parse { files, out, llm } => parse_files(&files, &out, &llm).await?,
@@ -466,12 +480,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tenant,
             quiet,
         } => {
-            let engine = open_engine(
-                store.database_url.as_deref(),
-                store.store.as_deref(),
-                llm.shared(),
-            )
-            .await?;
+            let llm = llm.shared();
+            let concurrency = concurrency.unwrap_or_else(|| default_jobs(llm.is_some()));
+            let engine =
+                open_engine(store.database_url.as_deref(), store.store.as_deref(), llm).await?;
             engine.migrate().await?;
             let (batch, rows) = screen::screen(
                 &engine,
@@ -501,12 +513,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             concurrency,
             lease_secs,
         } => {
-            let engine = open_engine(
-                store.database_url.as_deref(),
-                store.store.as_deref(),
-                llm.shared(),
-            )
-            .await?;
+            let llm = llm.shared();
+            let concurrency = concurrency.unwrap_or_else(|| default_jobs(llm.is_some()));
+            let engine =
+                open_engine(store.database_url.as_deref(), store.store.as_deref(), llm).await?;
             engine.migrate().await?;
             engine.partition_upkeep(3, None).await?;
             let lease = std::time::Duration::from_secs(lease_secs.max(3));

@@ -150,6 +150,9 @@ impl EngineBuilder {
                 llm: self.llm.map(|c| GatedLlm::new(c, self.llm_policy)),
                 employers: Default::default(),
                 batch_specs: Default::default(),
+                cpu_permits: tokio::sync::Semaphore::new(
+                    std::thread::available_parallelism().map_or(2, |n| n.get()),
+                ),
             }),
         })
     }
@@ -165,6 +168,8 @@ struct Inner {
     llm: Option<GatedLlm>,
     /// Each tenant's employers, for linking resumes (see `employer::index`).
     employers: crate::employer::index::EmployerIndex,
+    /// One permit per core for CPU-bound work on blocking threads (text extraction).
+    cpu_permits: tokio::sync::Semaphore,
     /// What scoring needs of each batch seen, by (tenant, batch).
     batch_specs: std::sync::Mutex<
         std::collections::HashMap<(Uuid, Uuid), Arc<crate::scoring::persist::BatchSpec>>,
@@ -222,6 +227,25 @@ impl Engine {
     /// SQLite file the engine opened itself).
     pub(crate) fn writer(&self) -> &DatabaseConnection {
         &self.inner.writer
+    }
+
+    /// Runs CPU-bound `f` on a blocking thread, at most one per core at a time: jobs that
+    /// extract at once then finish one after another instead of all late together, so the
+    /// first of them reach the model sooner.
+    pub(crate) async fn run_cpu<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let _permit = self
+            .inner
+            .cpu_permits
+            .acquire()
+            .await
+            .map_err(|_| Error::Config("the engine is closing".into()))?;
+        tokio::task::spawn_blocking(f)
+            .await
+            .map_err(|e| Error::invalid(format!("extraction crashed: {e}")))
     }
 
     pub(crate) fn employer_index(&self) -> &crate::employer::index::EmployerIndex {

@@ -262,6 +262,8 @@ pub struct ScriptedLlm {
     pub slow_purpose: Option<String>,
     script: std::sync::Mutex<Vec<(String, Result<String, resumeflow::LlmError>)>>,
     calls: std::sync::Mutex<Vec<String>>,
+    /// When each call's wait began and ended.
+    waits: std::sync::Mutex<Vec<(std::time::Instant, std::time::Instant)>>,
 }
 
 impl Default for ScriptedLlm {
@@ -277,7 +279,13 @@ impl ScriptedLlm {
             slow_purpose: None,
             script: Default::default(),
             calls: Default::default(),
+            waits: Default::default(),
         }
+    }
+
+    /// When each call's latency began and ended, in call order.
+    pub fn waits(&self) -> Vec<(std::time::Instant, std::time::Instant)> {
+        self.waits.lock().unwrap().clone()
     }
 
     /// Queues an answer for the next call with `purpose`.
@@ -406,7 +414,12 @@ impl resumeflow::LlmClient for ScriptedLlm {
             .as_ref()
             .is_none_or(|p| *p == request.purpose);
         if slow && !self.latency.is_zero() {
+            let start = std::time::Instant::now();
             tokio::time::sleep(self.latency).await;
+            self.waits
+                .lock()
+                .unwrap()
+                .push((start, std::time::Instant::now()));
         }
         let scripted = {
             let mut s = self.script.lock().unwrap();

@@ -231,10 +231,10 @@ impl Step for ExtractStep {
             Error::invalid("unsupported file type (PDF, DOCX, DOC, RTF, HTML or text)")
         })?;
         let limits = self.limits.clone();
-        let text =
-            tokio::task::spawn_blocking(move || crate::extract::extract(&bytes, kind, &limits))
-                .await
-                .map_err(|e| Error::invalid(format!("extraction crashed: {e}")))??;
+        let text = cx
+            .engine
+            .run_cpu(move || crate::extract::extract(&bytes, kind, &limits))
+            .await??;
         to_json(&Extracted {
             storage_object_id: object_id,
             reused_resume: None,

@@ -13,6 +13,7 @@
 //! (extraction, parsing, validation, scoring, database and store), with C jobs at once.
 //! Inputs: the evaluation corpus documents (PDF, DOCX, text) when ../shared/eval is
 //! there, then generated text resumes, all distinct (`--synthetic-only`: generated only).
+//! The worker runs `--slots K` (default 4) times C jobs at once.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -29,6 +30,8 @@ struct Args {
     synthetic_only: bool,
     /// `file` (a local directory) or `memory`.
     store: String,
+    /// Jobs the worker runs at once, as a multiple of C.
+    slots: usize,
 }
 
 fn args() -> Args {
@@ -39,6 +42,7 @@ fn args() -> Args {
         concurrency: 16,
         synthetic_only: false,
         store: "file".into(),
+        slots: 4,
     };
     let v: Vec<String> = std::env::args().skip(1).collect();
     let v: Vec<String> = v
@@ -64,6 +68,7 @@ fn args() -> Args {
             }
             "--concurrency" => a.concurrency = val.parse().expect("--concurrency C"),
             "--store" => a.store = val.to_owned(),
+            "--slots" => a.slots = val.parse().expect("--slots K (jobs at once = K·C)"),
             other => panic!("unknown argument {other}; see the file's header"),
         }
     }
@@ -179,6 +184,12 @@ fn peak_rss_mib() -> Option<f64> {
 /// What one run measured.
 struct Run {
     wall: f64,
+    /// Where the wall time beyond the model's went: seconds from the start to the first
+    /// call, seconds from the last call to the end, and the mean number of calls waiting
+    /// on the model while any was.
+    first_call: f64,
+    after_last_call: f64,
+    mean_in_flight: f64,
     calls: usize,
     completed: i32,
     /// CPU seconds of this process, and of the whole machine (the database server too).
@@ -240,8 +251,10 @@ async fn run(a: &Args, latency: Duration, files: &[(String, Vec<u8>)]) -> (Run, 
     let t = Instant::now();
     engine
         .worker(WorkerConfig {
-            // Enough slots that the model, not the worker, is the limit.
-            concurrency: a.concurrency * 2,
+            // Enough slots that the model, not the worker, is the limit: with 2·C, jobs
+            // busy between their two calls left the model short of work (15.2 of 16 calls
+            // in flight on average); with 4·C, 15.6 (see docs/operations.md).
+            concurrency: a.concurrency * a.slots,
             poll_interval: Duration::from_millis(10),
             ..Default::default()
         })
@@ -249,12 +262,41 @@ async fn run(a: &Args, latency: Duration, files: &[(String, Vec<u8>)]) -> (Run, 
         .await
         .expect("worker");
     let wall = t.elapsed().as_secs_f64();
+    let end = Instant::now();
     let cpu_after = cpu_seconds();
+    // The calls of this run (creating the JD asked the model too).
+    let waits: Vec<_> = llm.waits().into_iter().filter(|w| w.0 >= t).collect();
+    let first_call = waits
+        .iter()
+        .map(|w| w.0)
+        .min()
+        .map_or(0.0, |s| s.saturating_duration_since(t).as_secs_f64());
+    let after_last_call = waits
+        .iter()
+        .map(|w| w.1)
+        .max()
+        .map_or(0.0, |e| end.saturating_duration_since(e).as_secs_f64());
+    // Time-weighted number of calls in flight, over the time any was.
+    let mut edges: Vec<(Instant, i32)> = waits.iter().flat_map(|w| [(w.0, 1), (w.1, -1)]).collect();
+    edges.sort();
+    let (mut level, mut busy, mut weighted) = (0i32, 0.0, 0.0);
+    for pair in edges.windows(2) {
+        level += pair[0].1;
+        let dt = pair[1].0.saturating_duration_since(pair[0].0).as_secs_f64();
+        if level > 0 {
+            busy += dt;
+            weighted += dt * level as f64;
+        }
+    }
+    let mean_in_flight = if busy > 0.0 { weighted / busy } else { 0.0 };
     let batch = s.batches().get(b).await.expect("batch");
     let calls = llm.calls().len() - calls_before;
     engine.close().await.expect("close");
     let run = Run {
         wall,
+        first_call,
+        after_last_call,
+        mean_in_flight,
         calls,
         completed: batch.processed_files,
         cpu_own: cpu_after.0 - cpu_before.0,
@@ -291,6 +333,10 @@ async fn main() {
             "ideal_s": (ideal * 1000.0).round() / 1000.0,
             "wall_over_ideal": ((wall / ideal) * 1000.0).round() / 1000.0,
             "resumes_per_s": (a.n as f64 / wall * 10.0).round() / 10.0,
+            // Where the time beyond the ideal went, in the run with the model's latency.
+            "first_call_s": (with_model.first_call * 1000.0).round() / 1000.0,
+            "after_last_call_s": (with_model.after_last_call * 1000.0).round() / 1000.0,
+            "mean_calls_in_flight": (with_model.mean_in_flight * 100.0).round() / 100.0,
             "outside_llm_ms_per_resume": per_resume_ms(wall0),
             "outside_llm_completed": done0,
             // CPU spent per resume in that run: by this process, and by the whole machine
