@@ -13,7 +13,8 @@
 //! (extraction, parsing, validation, scoring, database and store), with C jobs at once.
 //! Inputs: the evaluation corpus documents (PDF, DOCX, text) when ../shared/eval is
 //! there, then generated text resumes, all distinct (`--synthetic-only`: generated only).
-//! The worker runs `--slots K` (default 4) times C jobs at once.
+//! The worker runs `--slots K` (default 4) times C jobs at once. `--keep-store` moves the
+//! store directories aside instead of deleting them (for consecutive runs on ext4).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -32,6 +33,9 @@ struct Args {
     store: String,
     /// Jobs the worker runs at once, as a multiple of C.
     slots: usize,
+    /// Move the store directories aside (`$TMPDIR/rf_kept_*`) instead of deleting them,
+    /// so that a following run does not pay for their deletion (see `run`).
+    keep_store: bool,
 }
 
 fn args() -> Args {
@@ -43,14 +47,17 @@ fn args() -> Args {
         synthetic_only: false,
         store: "file".into(),
         slots: 4,
+        keep_store: false,
     };
     let v: Vec<String> = std::env::args().skip(1).collect();
     let v: Vec<String> = v
         .into_iter()
         .filter(|x| {
-            let flag = x == "--synthetic-only";
-            a.synthetic_only |= flag;
-            !flag
+            let synthetic = x == "--synthetic-only";
+            let keep = x == "--keep-store";
+            a.synthetic_only |= synthetic;
+            a.keep_store |= keep;
+            !(synthetic || keep)
         })
         .collect();
     for pair in v.chunks(2) {
@@ -313,8 +320,14 @@ async fn main() {
     let (wall, calls, done) = (with_model.wall, with_model.calls, with_model.completed);
     let ideal = calls as f64 * a.latency.as_secs_f64() / a.concurrency as f64;
     let (without, db2) = run(&a, Duration::ZERO, &files).await;
-    db1.cleanup().await;
-    db2.cleanup().await;
+    for db in [db1, db2] {
+        if a.keep_store && db.store_dir().exists() {
+            let aside =
+                std::env::temp_dir().join(format!("rf_kept_{}", uuid::Uuid::now_v7().simple()));
+            std::fs::rename(db.store_dir(), aside).expect("move the store aside");
+        }
+        db.cleanup().await;
+    }
     let (wall0, done0) = (without.wall, without.completed);
     let per_resume_ms = |secs: f64| (secs / a.n as f64 * 1000.0 * 100.0).round() / 100.0;
     println!(
