@@ -27,6 +27,36 @@ pub mod pg;
 
 use ddl::Table;
 
+/// Whether `table` has `column` (SQLite has no `ADD COLUMN IF NOT EXISTS`, so the
+/// migrations that add a column look first, and a rerun is harmless).
+pub(crate) async fn has_column(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    column: &str,
+) -> Result<bool, DbErr> {
+    let conn = manager.get_connection();
+    let backend = conn.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => {
+            "SELECT COUNT(*) AS n FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2"
+        }
+        _ => "SELECT COUNT(*) AS n FROM pragma_table_info(?) WHERE name = ?",
+    };
+    let row = conn
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [table.into(), column.into()],
+        ))
+        .await?;
+    Ok(row
+        .map(|r| r.try_get::<i64>("", "n"))
+        .transpose()?
+        .unwrap_or(0)
+        > 0)
+}
+
 pub struct Migrator;
 
 #[sea_orm_migration::async_trait::async_trait]

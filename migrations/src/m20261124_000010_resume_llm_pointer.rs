@@ -13,25 +13,7 @@ impl MigrationName for Migration {
 }
 
 async fn has_column(manager: &SchemaManager<'_>) -> Result<bool, DbErr> {
-    let conn = manager.get_connection();
-    let backend = conn.get_database_backend();
-    let sql = match backend {
-        DbBackend::Postgres => {
-            "SELECT COUNT(*) AS n FROM information_schema.columns WHERE table_schema = current_schema() \
-             AND table_name = 'resumes' AND column_name = 'llm_response_path'"
-        }
-        _ => {
-            "SELECT COUNT(*) AS n FROM pragma_table_info('resumes') WHERE name = 'llm_response_path'"
-        }
-    };
-    let row = conn
-        .query_one_raw(Statement::from_string(backend, sql))
-        .await?;
-    Ok(row
-        .map(|r| r.try_get::<i64>("", "n"))
-        .transpose()?
-        .unwrap_or(0)
-        > 0)
+    crate::has_column(manager, "resumes", "llm_response_path").await
 }
 
 #[sea_orm_migration::async_trait::async_trait]

@@ -14,23 +14,7 @@ impl MigrationName for Migration {
 }
 
 async fn has_column(manager: &SchemaManager<'_>) -> Result<bool, DbErr> {
-    let conn = manager.get_connection();
-    let backend = conn.get_database_backend();
-    let sql = match backend {
-        DbBackend::Postgres => {
-            "SELECT COUNT(*) AS n FROM information_schema.columns WHERE table_schema = current_schema() \
-             AND table_name = 'tenants' AND column_name = 'employers_rev'"
-        }
-        _ => "SELECT COUNT(*) AS n FROM pragma_table_info('tenants') WHERE name = 'employers_rev'",
-    };
-    let row = conn
-        .query_one_raw(Statement::from_string(backend, sql))
-        .await?;
-    Ok(row
-        .map(|r| r.try_get::<i64>("", "n"))
-        .transpose()?
-        .unwrap_or(0)
-        > 0)
+    crate::has_column(manager, "tenants", "employers_rev").await
 }
 
 #[sea_orm_migration::async_trait::async_trait]

@@ -36,6 +36,7 @@ use uuid::Uuid;
 
 use super::canon::{DEFAULT_THRESHOLD, EmployerMatcher, KnownEmployer};
 use super::entity::{employer_aliases, employers};
+use super::persist::json_strings;
 use crate::error::Result;
 
 /// How often employers created by other processes are read.
@@ -106,14 +107,6 @@ pub(crate) async fn bump_rev<C: ConnectionTrait>(conn: &C, tenant: Uuid) -> Resu
     ))
     .await?;
     Ok(())
-}
-
-fn json_strings(v: &serde_json::Value) -> Vec<String> {
-    v.as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|x| x.as_str().map(str::to_owned))
-        .collect()
 }
 
 fn known(e: employers::Model) -> KnownEmployer {

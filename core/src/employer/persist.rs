@@ -143,7 +143,8 @@ pub struct RelinkReport {
 // Linking: plan in memory, then write in a fixed order
 // ---------------------------------------------------------------------------------------
 
-fn json_strings(v: &serde_json::Value) -> Vec<String> {
+/// The strings of a JSON array (anything else is empty).
+pub(super) fn json_strings(v: &serde_json::Value) -> Vec<String> {
     v.as_array()
         .into_iter()
         .flatten()
