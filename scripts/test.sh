@@ -27,6 +27,9 @@ step "S3-compatible server (moto)"
 # into a failure, so once moto runs here a broken S3 path cannot pass unnoticed.
 if [ -z "${RESUMEFLOW_TEST_S3_ENDPOINT:-}" ]; then
   "$VENV/bin/pip" install -q --disable-pip-version-check "moto[server]==5.2.5"
+  # An install that was interrupted can leave moto's metadata without its script.
+  [ -x "$VENV/bin/moto_server" ] ||
+    "$VENV/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps "moto[server]==5.2.5"
   MOTO_PORT="$("$VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   MOTO_LOG="$(mktemp -t resumeflow-moto.XXXXXX)"
   "$VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" >"$MOTO_LOG" 2>&1 &
