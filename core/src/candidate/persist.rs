@@ -241,6 +241,8 @@ async fn insert_rows<C: ConnectionTrait>(
         &r.projects,
     )
     .await?;
+    // The resume's rows, one statement per table (one for all of them on PostgreSQL).
+    let mut inserts = crate::db::Inserts::default();
     let mut experience_ids = Vec::with_capacity(r.work.len());
     let mut experiences = Vec::with_capacity(r.work.len());
     for (i, (w, link)) in r.work.iter().zip(&links.experiences).enumerate() {
@@ -265,7 +267,7 @@ async fn insert_rows<C: ConnectionTrait>(
             created_at: Set(t),
         });
     }
-    insert_all(tx, experiences).await?;
+    inserts.add(experiences);
     let mut projects = Vec::with_capacity(r.projects.len());
     for (p, link) in r.projects.iter().zip(&links.projects) {
         projects.push(resume_projects::ActiveModel {
@@ -283,7 +285,7 @@ async fn insert_rows<C: ConnectionTrait>(
             created_at: Set(t),
         });
     }
-    insert_all(tx, projects).await?;
+    inserts.add(projects);
     let mut education = Vec::with_capacity(r.education.len());
     for e in &r.education {
         education.push(resume_education::ActiveModel {
@@ -300,7 +302,7 @@ async fn insert_rows<C: ConnectionTrait>(
             created_at: Set(t),
         });
     }
-    insert_all(tx, education).await?;
+    inserts.add(education);
     let mut seen = std::collections::HashSet::new();
     let mut skills = Vec::new();
     for s in &r.skills {
@@ -323,7 +325,7 @@ async fn insert_rows<C: ConnectionTrait>(
             });
         }
     }
-    insert_all(tx, skills).await?;
+    inserts.add(skills);
     let work_text: String = r
         .work
         .iter()
@@ -359,7 +361,7 @@ async fn insert_rows<C: ConnectionTrait>(
             created_at: Set(t),
         });
     }
-    insert_all(tx, technologies).await?;
+    inserts.add(technologies);
     // Contact details: ciphertext only; e-mail and phone get blind indexes for lookup.
     let b = &r.basics;
     let mut contacts: Vec<(&str, String, Option<String>)> = Vec::new();
@@ -406,23 +408,9 @@ async fn insert_rows<C: ConnectionTrait>(
             created_at: Set(t),
         });
     }
-    insert_all(tx, rows).await?;
+    inserts.add(rows);
+    inserts.exec(tx).await?;
     Ok(links.learned)
-}
-
-/// Inserts `rows` in one statement (none when empty).
-async fn insert_all<C, A>(tx: &C, rows: Vec<A>) -> Result<()>
-where
-    C: ConnectionTrait,
-    A: sea_orm::ActiveModelTrait + Send,
-{
-    if rows.is_empty() {
-        return Ok(());
-    }
-    <A::Entity as EntityTrait>::insert_many(rows)
-        .exec_without_returning(tx)
-        .await?;
-    Ok(())
 }
 
 /// The candidates of the session's tenant.
