@@ -57,6 +57,44 @@ pub(crate) async fn has_column(
         > 0)
 }
 
+/// Adds `column` (`definition`: its type and constraints) to `table` unless it is there,
+/// so that a rerun is harmless.
+pub(crate) async fn add_column(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    column: &str,
+    definition: &str,
+) -> Result<(), DbErr> {
+    if has_column(manager, table, column).await? {
+        return Ok(());
+    }
+    let conn = manager.get_connection();
+    conn.execute_raw(Statement::from_string(
+        conn.get_database_backend(),
+        format!("ALTER TABLE {table} ADD COLUMN {column} {definition}"),
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Drops `column` from `table` if it is there.
+pub(crate) async fn drop_column(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    column: &str,
+) -> Result<(), DbErr> {
+    if !has_column(manager, table, column).await? {
+        return Ok(());
+    }
+    let conn = manager.get_connection();
+    conn.execute_raw(Statement::from_string(
+        conn.get_database_backend(),
+        format!("ALTER TABLE {table} DROP COLUMN {column}"),
+    ))
+    .await?;
+    Ok(())
+}
+
 pub struct Migrator;
 
 #[sea_orm_migration::async_trait::async_trait]

@@ -567,6 +567,27 @@ async fn another_engines_decisions_apply_to_the_next_parse(db: &TestDb) {
             .await
             .expect("engine")
     };
+    // One resume with one job at `company`; its resume id.
+    let one_job = |s: &Session, who: &'static str, company: &'static str| {
+        let s = s.clone();
+        async move {
+            parse(&s, who, &[(company, "Engineer", "2020-01", None)], &[])
+                .await
+                .1
+        }
+    };
+    // The resumes with an experience at `employer`.
+    let at = |s: &Session, employer: Uuid| {
+        let s = s.clone();
+        async move {
+            resumes(
+                &s.employers()
+                    .candidates_by_employer_id(employer)
+                    .await
+                    .unwrap(),
+            )
+        }
+    };
     let worker = build().await;
     worker.migrate().await.unwrap();
     let admin = build().await;
@@ -576,13 +597,7 @@ async fn another_engines_decisions_apply_to_the_next_parse(db: &TestDb) {
         .await
         .unwrap();
     // The worker's index now holds Globex.
-    let (_, r1) = parse(
-        &s,
-        "Al One",
-        &[("Globex Corporation", "Engineer", "2019-01", None)],
-        &[],
-    )
-    .await;
+    let r1 = one_job(&s, "Al One", "Globex Corporation").await;
     let globex = s.employers().find("Globex").await.unwrap().unwrap();
     // The other engine says that Initech is Globex …
     a.employers()
@@ -590,60 +605,21 @@ async fn another_engines_decisions_apply_to_the_next_parse(db: &TestDb) {
         .await
         .unwrap();
     // … and the worker's next parse follows, though its index did not see the alias made.
-    let (_, r2) = parse(
-        &s,
-        "Bo Two",
-        &[("Initech", "Engineer", "2020-01", None)],
-        &[],
-    )
-    .await;
-    let hits = s
-        .employers()
-        .candidates_by_employer_id(globex.employer_id)
-        .await
-        .unwrap();
-    assert_eq!(resumes(&hits), sorted(vec![r1, r2]));
+    let r2 = one_job(&s, "Bo Two", "Initech").await;
+    assert_eq!(at(&s, globex.employer_id).await, sorted(vec![r1, r2]));
     // A split made elsewhere applies too: "Initech Systems" gets its own employer.
     let split = a
         .employers()
         .split("Initech Systems", Some("Initech Systems"))
         .await
         .unwrap();
-    let (_, r3) = parse(
-        &s,
-        "Cy Three",
-        &[("Initech Systems", "Engineer", "2021-01", None)],
-        &[],
-    )
-    .await;
-    let hits = s
-        .employers()
-        .candidates_by_employer_id(split.employer_id)
-        .await
-        .unwrap();
-    assert_eq!(resumes(&hits), vec![r3]);
+    let r3 = one_job(&s, "Cy Three", "Initech Systems").await;
+    assert_eq!(at(&s, split.employer_id).await, vec![r3]);
     // An employer the other engine created is met, not made again.
-    let (_, r4) = parse(
-        &a,
-        "Di Four",
-        &[("Hooli XYZ Inc", "Engineer", "2018-01", None)],
-        &[],
-    )
-    .await;
-    let (_, r5) = parse(
-        &s,
-        "Ed Five",
-        &[("Hooli XYZ", "Engineer", "2022-01", None)],
-        &[],
-    )
-    .await;
+    let r4 = one_job(&a, "Di Four", "Hooli XYZ Inc").await;
+    let r5 = one_job(&s, "Ed Five", "Hooli XYZ").await;
     let hooli = s.employers().find("Hooli XYZ").await.unwrap().unwrap();
-    let hits = s
-        .employers()
-        .candidates_by_employer_id(hooli.employer_id)
-        .await
-        .unwrap();
-    assert_eq!(resumes(&hits), sorted(vec![r4, r5]));
+    assert_eq!(at(&s, hooli.employer_id).await, sorted(vec![r4, r5]));
     assert_eq!(
         s.employers()
             .list()
