@@ -1040,7 +1040,10 @@ export interface Weights {
 
 /** Worker settings (all optional; defaults in parentheses). */
 export interface WorkerOptions {
-  /** Jobs run at once by this worker (4). */
+  /**
+   * Jobs run at once by this worker (with a model, four per call `llmPolicy.concurrency`
+   * allows at once; without, two per core).
+   */
   concurrency?: number
   /** How long a claim holds a job without a heartbeat, in milliseconds (60000). */
   leaseMs?: number

@@ -190,7 +190,9 @@ impl Engine {
         env: &Env,
         options: Option<WorkerOptions>,
     ) -> napi::Result<AsyncBlock<WorkerStats>> {
-        let worker = self.engine.worker(options.unwrap_or_default().to_config());
+        let worker = self
+            .engine
+            .worker(options.unwrap_or_default().to_config(&self.engine));
         promise(
             env,
             async move { Ok(worker.run_until_idle().await?.into()) },
@@ -202,7 +204,10 @@ impl Engine {
     /// the process alive by itself: stop it before exit.
     #[napi]
     pub fn start_worker(&self, options: Option<WorkerOptions>) -> WorkerHandle {
-        WorkerHandle::start(self.engine.worker(options.unwrap_or_default().to_config()))
+        WorkerHandle::start(
+            self.engine
+                .worker(options.unwrap_or_default().to_config(&self.engine)),
+        )
     }
 
     /// Requeues a job of any tenant from `step` (operator level; sessions have `replay`).

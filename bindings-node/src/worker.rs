@@ -15,7 +15,8 @@ use crate::error::{BindError, promise};
 #[napi(object)]
 #[derive(Clone, Debug, Default)]
 pub struct WorkerOptions {
-    /// Jobs run at once by this worker (4).
+    /// Jobs run at once by this worker (with a model, four per call `llmPolicy.concurrency`
+    /// allows at once; without, two per core).
     pub concurrency: Option<u32>,
     /// How long a claim holds a job without a heartbeat, in milliseconds (60000).
     pub lease_ms: Option<u32>,
@@ -33,8 +34,8 @@ pub struct WorkerOptions {
 }
 
 impl WorkerOptions {
-    pub fn to_config(&self) -> resumeflow::WorkerConfig {
-        let mut c = resumeflow::WorkerConfig::default();
+    pub fn to_config(&self, engine: &resumeflow::Engine) -> resumeflow::WorkerConfig {
+        let mut c = resumeflow::WorkerConfig::for_engine(engine);
         let ms = |v: u32| Duration::from_millis(v.into());
         if let Some(v) = self.concurrency {
             c.concurrency = v as usize;

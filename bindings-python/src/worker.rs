@@ -29,8 +29,8 @@ pub(crate) struct WorkerOptions {
 }
 
 impl WorkerOptions {
-    fn config(&self) -> WorkerConfig {
-        let mut c = WorkerConfig::default();
+    fn config(&self, engine: &resumeflow::Engine) -> WorkerConfig {
+        let mut c = WorkerConfig::for_engine(engine);
         let secs = |s: f64| Duration::from_secs_f64(s.max(0.0));
         if let Some(n) = self.concurrency {
             c.concurrency = n;
@@ -80,7 +80,7 @@ impl WorkerHandle {
     pub(crate) fn start(engine: resumeflow::Engine, o: WorkerOptions) -> Self {
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let (done_tx, done_rx) = watch::channel(None);
-        let config = o.config();
+        let config = o.config(&engine);
         let until_idle = o.until_idle;
         runtime().spawn(async move {
             let worker = engine.worker(config);

@@ -455,17 +455,6 @@ async fn stop_signal() {
     }
 }
 
-/// Jobs a worker runs at once unless told: four per model call allowed at once, so that
-/// jobs busy between two calls never leave the model idle (docs/operations.md, the
-/// pipeline benchmark), or two per core without a model.
-fn default_jobs(with_llm: bool) -> usize {
-    if with_llm {
-        4 * resumeflow::LlmPolicy::default().concurrency
-    } else {
-        2 * std::thread::available_parallelism().map_or(2, |n| n.get())
-    }
-}
-
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Parse { files, out, llm } => parse_files(&files, &out, &llm).await?,
@@ -480,10 +469,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tenant,
             quiet,
         } => {
-            let llm = llm.shared();
-            let concurrency = concurrency.unwrap_or_else(|| default_jobs(llm.is_some()));
-            let engine =
-                open_engine(store.database_url.as_deref(), store.store.as_deref(), llm).await?;
+            let engine = open_engine(
+                store.database_url.as_deref(),
+                store.store.as_deref(),
+                llm.shared(),
+            )
+            .await?;
+            let concurrency = concurrency.unwrap_or_else(|| engine.default_jobs());
             engine.migrate().await?;
             let (batch, rows) = screen::screen(
                 &engine,
@@ -513,10 +505,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             concurrency,
             lease_secs,
         } => {
-            let llm = llm.shared();
-            let concurrency = concurrency.unwrap_or_else(|| default_jobs(llm.is_some()));
-            let engine =
-                open_engine(store.database_url.as_deref(), store.store.as_deref(), llm).await?;
+            let engine = open_engine(
+                store.database_url.as_deref(),
+                store.store.as_deref(),
+                llm.shared(),
+            )
+            .await?;
+            let concurrency = concurrency.unwrap_or_else(|| engine.default_jobs());
             engine.migrate().await?;
             engine.partition_upkeep(3, None).await?;
             let lease = std::time::Duration::from_secs(lease_secs.max(3));

@@ -372,6 +372,28 @@ impl Engine {
         &self.inner.keys
     }
 
+    /// How many calls the engine lets its model take at once ([`LlmPolicy::concurrency`]),
+    /// if it has a model.
+    pub fn llm_policy_concurrency(&self) -> Option<usize> {
+        self.inner
+            .llm
+            .as_ref()
+            .map(|g| g.policy().concurrency.max(1))
+    }
+
+    /// Jobs a worker of this engine runs at once unless told ([`WorkerConfig::for_engine`]):
+    /// four per model call the engine allows at once, so that jobs busy between their two
+    /// calls never leave the model short of work (docs/operations.md, the pipeline
+    /// benchmark); two per core without a model.
+    ///
+    /// [`WorkerConfig::for_engine`]: crate::WorkerConfig::for_engine
+    pub fn default_jobs(&self) -> usize {
+        match self.llm_policy_concurrency() {
+            Some(calls) => 4 * calls,
+            None => 2 * std::thread::available_parallelism().map_or(2, |n| n.get()),
+        }
+    }
+
     /// The host's model behind the engine's [`LlmPolicy`], if one was given.
     pub fn llm(&self) -> Option<&dyn LlmClient> {
         self.inner.llm.as_ref().map(|g| g as &dyn LlmClient)

@@ -214,6 +214,10 @@ pub(crate) struct GatedLlm {
 }
 
 impl GatedLlm {
+    pub(crate) fn policy(&self) -> &LlmPolicy {
+        &self.policy
+    }
+
     pub(crate) fn new(inner: std::sync::Arc<dyn LlmClient>, policy: LlmPolicy) -> Self {
         GatedLlm {
             permits: tokio::sync::Semaphore::new(policy.concurrency.max(1)),

@@ -578,3 +578,29 @@ async fn two_workers_share_postgres_and_s3() {
     drop((a, b));
     db.cleanup().await;
 }
+
+/// Unless told, a worker runs four jobs per call the engine's model may take at once (jobs
+/// between their two calls would otherwise leave the model short of work), or two per
+/// core without a model.
+#[tokio::test]
+async fn a_worker_runs_four_jobs_per_model_call_by_default() {
+    let build = |llm: Option<usize>| async move {
+        let mut b = Engine::builder()
+            .database_url("sqlite::memory:")
+            .keys(Arc::new(LocalKeyProvider::random()));
+        if let Some(calls) = llm {
+            b = b
+                .llm(Arc::new(ScriptedLlm::default()))
+                .llm_policy(resumeflow::LlmPolicy {
+                    concurrency: calls,
+                    ..Default::default()
+                });
+        }
+        b.build().await.expect("engine")
+    };
+    let with_model = build(Some(3)).await;
+    assert_eq!(with_model.default_jobs(), 12);
+    assert_eq!(WorkerConfig::for_engine(&with_model).concurrency, 12);
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    assert_eq!(build(None).await.default_jobs(), 2 * cores);
+}

@@ -201,6 +201,8 @@ class AsyncEngine:
 
         It runs until :meth:`AsyncWorker.stop` (then finishes or releases its jobs), or, with
         ``until_idle``, until no job is queued or running. Durations are in seconds.
+        ``concurrency`` defaults to four jobs per call the engine's model may take at once
+        (``llm_policy["concurrency"]``), or two per core without a model.
         """
         options = _args(
             {

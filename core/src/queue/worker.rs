@@ -167,6 +167,17 @@ impl Default for WorkerConfig {
     }
 }
 
+impl WorkerConfig {
+    /// The defaults, with as many jobs at once as suit `engine`
+    /// ([`Engine::default_jobs`]): with a model, four per call it may take at once.
+    pub fn for_engine(engine: &Engine) -> Self {
+        WorkerConfig {
+            concurrency: engine.default_jobs(),
+            ..Default::default()
+        }
+    }
+}
+
 /// What a worker did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct WorkerStats {
