@@ -150,12 +150,15 @@ impl EngineBuilder {
                 llm: self.llm.map(|c| GatedLlm::new(c, self.llm_policy)),
                 employers: Default::default(),
                 batch_specs: Default::default(),
-                cpu_permits: tokio::sync::Semaphore::new(
-                    std::thread::available_parallelism().map_or(2, |n| n.get()),
-                ),
+                cpu_permits: tokio::sync::Semaphore::new(cores()),
             }),
         })
     }
+}
+
+/// The cores this process may use (2 when the system does not say).
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 struct Inner {
@@ -245,7 +248,7 @@ impl Engine {
             .map_err(|_| Error::Config("the engine is closing".into()))?;
         tokio::task::spawn_blocking(f)
             .await
-            .map_err(|e| Error::invalid(format!("extraction crashed: {e}")))
+            .map_err(|e| Error::invalid(format!("the task crashed: {e}")))
     }
 
     pub(crate) fn employer_index(&self) -> &crate::employer::index::EmployerIndex {
@@ -306,7 +309,7 @@ impl Engine {
     /// does not exist in that tenant, and `PermissionDenied` if the user or tenant is
     /// deactivated. The session holds the user's effective permissions as of now.
     pub async fn session(&self, tenant_id: Uuid, user_id: Uuid) -> Result<Session> {
-        let tx = db::begin(&self.inner.writer, Scope::Tenant(tenant_id)).await?;
+        let tx = self.begin_read(Scope::Tenant(tenant_id)).await?;
         let tenant = tenancy::get_tenant(&tx, tenant_id).await?;
         let user = tenancy::user_model(&tx, tenant_id, user_id).await?;
         let overrides = tenancy::overrides_of(&tx, tenant_id, user_id).await?;
@@ -390,7 +393,7 @@ impl Engine {
     pub fn default_jobs(&self) -> usize {
         match self.llm_policy_concurrency() {
             Some(calls) => 4 * calls,
-            None => 2 * std::thread::available_parallelism().map_or(2, |n| n.get()),
+            None => 2 * cores(),
         }
     }
 

@@ -22,9 +22,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Statement,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Statement};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -184,10 +182,8 @@ impl Step for ExtractStep {
             Some(f) => (f.storage_object_id, f.storage_path.clone(), f.resume_id),
             None => {
                 let backend = cx.engine.backend();
-                let (p1, p2) = match backend {
-                    DbBackend::Postgres => ("$1", "$2"),
-                    _ => ("?", "?"),
-                };
+                let mut p = crate::db::Placeholders::new(backend);
+                let (p1, p2) = (p.next(), p.next());
                 let row = cx
                     .engine
                     .read_one_raw(
@@ -451,6 +447,20 @@ impl DeferredWrite for ScoreWriteLater {
     }
 }
 
+/// Seals a step's output into the store at `key`; returns the SHA-256 of its JSON, which
+/// its checkpoint row records.
+async fn put_payload(
+    engine: &Engine,
+    tenant: Uuid,
+    key: &str,
+    value: &serde_json::Value,
+) -> Result<String> {
+    let body = serde_json::to_vec(value).map_err(|e| Error::invalid(e.to_string()))?;
+    let sha = hex::encode(Sha256::digest(&body));
+    engine.put_sealed(tenant, key, body).await?;
+    Ok(sha)
+}
+
 /// How a file ended.
 enum Outcome<'a> {
     Completed,
@@ -598,9 +608,7 @@ impl Pipeline {
         tx.commit().await?;
         Ok(())
     }
-}
 
-impl Pipeline {
     /// A step failed: a permanent error, or a transient one on the job's last attempt,
     /// fails the file for good; any other is retried.
     async fn step_failed(
@@ -707,10 +715,8 @@ impl JobHandler for Pipeline {
                 Ok(v) => v,
                 Err(e) => return Self::step_failed(engine, job, name, e).await,
             };
-            let body = serde_json::to_vec(&value).map_err(|e| Error::invalid(e.to_string()))?;
-            let sha = hex::encode(Sha256::digest(&body));
             let key = crate::store::checkpoint_key(tenant, job.job_id, name);
-            engine.put_sealed(tenant, &key, body).await?;
+            let sha = put_payload(engine, tenant, &key, &value).await?;
             if !last_step {
                 ctx.checkpoint(name, &key, &sha).await?;
                 state.set(name, value)?;
@@ -726,10 +732,7 @@ impl JobHandler for Pipeline {
                     Ok(None) => {}
                     // The writes changed the output: the checkpoint holds the new one.
                     Ok(Some(actual)) => {
-                        let body = serde_json::to_vec(&actual)
-                            .map_err(|e| Error::invalid(e.to_string()))?;
-                        let sha = hex::encode(Sha256::digest(&body));
-                        engine.put_sealed(tenant, &key, body).await?;
+                        let sha = put_payload(engine, tenant, &key, &actual).await?;
                         checkpoints::Entity::update_many()
                             .col_expr(checkpoints::Column::Sha256, Expr::value(sha))
                             .filter(checkpoints::Column::JobId.eq(job.job_id))
@@ -790,11 +793,8 @@ pub(crate) async fn sweep_failed_jobs(engine: &Engine) -> Result<usize> {
     let db = engine.writer();
     let backend = db.get_database_backend();
     let tx = crate::db::begin(db, Scope::System).await?;
-    let (p1, p2) = if backend == DbBackend::Postgres {
-        ("$1", "$2")
-    } else {
-        ("?", "?")
-    };
+    let mut p = crate::db::Placeholders::new(backend);
+    let (p1, p2) = (p.next(), p.next());
     // Failed jobs pile up; only recent ones can still have an open file, since every
     // worker sweeps right after its rescue pass.
     let since = now() - chrono::Duration::days(SWEEP_DAYS);

@@ -297,13 +297,12 @@ async fn load_checkpoints<C: ConnectionTrait>(tx: &C, claimed: &mut [ClaimedJob]
     }
     let backend = tx.get_database_backend();
     let mut p = db::Placeholders::new(backend);
-    let marks: Vec<String> = claimed.iter().map(|_| p.next()).collect();
     let rows = tx
         .query_all_raw(Statement::from_sql_and_values(
             backend,
             format!(
-                "SELECT job_id, step, payload_path, sha256 FROM checkpoints WHERE job_id IN ({})",
-                marks.join(", ")
+                "SELECT job_id, step, payload_path, sha256 FROM checkpoints WHERE job_id IN {}",
+                p.tuple(claimed.len())
             ),
             claimed.iter().map(|j| Value::from(j.job_id)),
         ))
@@ -334,7 +333,7 @@ pub(crate) async fn claim(
     let t = ts(now());
     let until = lease_until(lease);
     let tx = db::begin(db, Scope::System).await?;
-    let claimed = match db.get_database_backend() {
+    let (sql, values): (&str, Vec<Value>) = match db.get_database_backend() {
         DbBackend::Postgres => {
             let sql = "WITH due AS ( \
                    SELECT job_id, created_at FROM jobs \
@@ -345,21 +344,10 @@ pub(crate) async fn claim(
                    attempts = j.attempts + 1, lease_expires_at = $4, updated_at = $1 \
                  FROM due WHERE j.job_id = due.job_id AND j.created_at = due.created_at \
                  RETURNING j.*";
-            let mut rows = jobs::Entity::find()
-                .from_raw_sql(Statement::from_sql_and_values(
-                    DbBackend::Postgres,
-                    sql,
-                    [t.into(), (n as i64).into(), worker.into(), until.into()],
-                ))
-                .all(&tx)
-                .await?;
-            // RETURNING gives no order; hand jobs out in claim order.
-            rows.sort_by(|a, b| {
-                (a.priority, a.run_at, a.job_id).cmp(&(b.priority, b.run_at, b.job_id))
-            });
-            rows.into_iter()
-                .map(claimed_from)
-                .collect::<Result<Vec<_>>>()?
+            (
+                sql,
+                vec![t.into(), (n as i64).into(), worker.into(), until.into()],
+            )
         }
         _ => {
             // One statement, as on PostgreSQL (the transaction is IMMEDIATE, so no other
@@ -372,30 +360,33 @@ pub(crate) async fn claim(
                    SELECT job_id FROM jobs WHERE status = 'queued' AND run_at <= ? \
                    ORDER BY priority, run_at, job_id LIMIT ?) \
                  RETURNING *";
-            let mut rows = jobs::Entity::find()
-                .from_raw_sql(Statement::from_sql_and_values(
-                    DbBackend::Sqlite,
-                    sql,
-                    [
-                        worker.into(),
-                        Uuid::new_v4().into(),
-                        until.into(),
-                        t.into(),
-                        t.into(),
-                        (n as i64).into(),
-                    ],
-                ))
-                .all(&tx)
-                .await?;
-            rows.sort_by(|a, b| {
-                (a.priority, a.run_at, a.job_id).cmp(&(b.priority, b.run_at, b.job_id))
-            });
-            rows.into_iter()
-                .map(claimed_from)
-                .collect::<Result<Vec<_>>>()?
+            (
+                sql,
+                vec![
+                    worker.into(),
+                    Uuid::new_v4().into(),
+                    until.into(),
+                    t.into(),
+                    t.into(),
+                    (n as i64).into(),
+                ],
+            )
         }
     };
-    let mut claimed = claimed;
+    let mut rows = jobs::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            sql,
+            values,
+        ))
+        .all(&tx)
+        .await?;
+    // RETURNING gives no order; hand jobs out in claim order.
+    rows.sort_by_key(|j| (j.priority, j.run_at, j.job_id));
+    let mut claimed = rows
+        .into_iter()
+        .map(claimed_from)
+        .collect::<Result<Vec<_>>>()?;
     load_checkpoints(&tx, &mut claimed).await?;
     mark_files_processing(&tx, &mut claimed, t).await?;
     tx.commit().await?;

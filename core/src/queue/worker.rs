@@ -91,6 +91,11 @@ impl JobContext {
                 "the worker's checkpoint writer stopped".into(),
             )))
         });
+        self.note_lost(r)
+    }
+
+    /// Remembers a lost lease (so the job's result is dropped) and passes `r` on.
+    fn note_lost<T>(&self, r: Result<T>) -> Result<T> {
         if matches!(r, Err(Error::LeaseLost { .. })) {
             self.lost.store(true, Ordering::SeqCst);
         }
@@ -112,10 +117,7 @@ impl JobContext {
         )
         .await?;
         let r = super::checkpoint_in(&tx, &self.job, step, payload_path, sha256, self.lease).await;
-        if matches!(r, Err(Error::LeaseLost { .. })) {
-            self.lost.store(true, Ordering::SeqCst);
-        }
-        r.map(|_| tx)
+        self.note_lost(r).map(|_| tx)
     }
 }
 

@@ -442,23 +442,22 @@ pub(crate) struct BatchSpec {
     pub weightage_profile_id: Option<Uuid>,
 }
 
-/// What scoring reads before it asks anything: the batch's spec (unless the engine holds
-/// it), and unless the caller has the resume in hand, the resume row and the AI score
-/// stored for `model`.
+/// What scoring reads before it asks anything: the batch's spec (unless `cached`), and,
+/// for `resume` (its id and the model, unless the caller has the resume in hand), the
+/// resume row and the AI score stored for that model.
 async fn score_reads<C: ConnectionTrait>(
     conn: &C,
     engine: &Engine,
+    cached: Option<Arc<BatchSpec>>,
     tenant: Uuid,
     batch_id: Uuid,
-    resume_id: Uuid,
-    model: Option<String>,
-    resume_in_hand: bool,
+    resume: Option<(Uuid, Option<String>)>,
 ) -> Result<(
     Arc<BatchSpec>,
     Option<resumes::Model>,
     Option<ai_scores::Model>,
 )> {
-    let batch = match engine.batch_spec(tenant, batch_id) {
+    let batch = match cached {
         Some(spec) => spec,
         None => {
             let b = crate::ingest::batch_model(conn, tenant, batch_id, false).await?;
@@ -475,9 +474,9 @@ async fn score_reads<C: ConnectionTrait>(
             spec
         }
     };
-    if resume_in_hand {
+    let Some((resume_id, model)) = resume else {
         return Ok((batch, None, None));
-    }
+    };
     let resume = resumes::Entity::find()
         .filter(resumes::Column::TenantId.eq(tenant))
         .filter(resumes::Column::ResumeId.eq(resume_id))
@@ -532,33 +531,17 @@ pub(crate) async fn prepare_score(
 ) -> Result<ScoreWrite> {
     let model = llm.map(|c| c.model());
     let in_hand = fresh.is_some();
+    // The resume to read, unless it is in hand.
+    let read = (!in_hand).then(|| (resume_id, model.clone()));
     let (batch, resume, stored_ai) = match engine.batch_spec(tenant, batch_id) {
         // Nothing to read.
         Some(spec) if in_hand => (spec, None, None),
-        _ if engine.reads_without_transaction() => {
-            score_reads(
-                engine.connection(),
-                engine,
-                tenant,
-                batch_id,
-                resume_id,
-                model.clone(),
-                in_hand,
-            )
-            .await?
+        cached if engine.reads_without_transaction() => {
+            score_reads(engine.connection(), engine, cached, tenant, batch_id, read).await?
         }
-        _ => {
+        cached => {
             let tx = engine.begin_read(Scope::Tenant(tenant)).await?;
-            let reads = score_reads(
-                &tx,
-                engine,
-                tenant,
-                batch_id,
-                resume_id,
-                model.clone(),
-                in_hand,
-            )
-            .await?;
+            let reads = score_reads(&tx, engine, cached, tenant, batch_id, read).await?;
             tx.commit().await?;
             reads
         }

@@ -170,6 +170,7 @@ fn cpu_seconds() -> (f64, f64) {
                 .lines()
                 .next()?
                 .split_whitespace()
+                // The first field is the line's label, `cpu`.
                 .skip(1)
                 .filter_map(|x| x.parse().ok())
                 .collect();
