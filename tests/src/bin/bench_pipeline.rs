@@ -15,6 +15,14 @@
 //! there, then generated text resumes, all distinct (`--synthetic-only`: generated only).
 //! The worker runs `--slots K` (default 4) times C jobs at once. `--keep-store` moves the
 //! store directories aside instead of deleting them (for consecutive runs on ext4).
+//!
+//! To profile only the timed part of the run without the model's latency, start `perf`
+//! disabled with a control FIFO and name it in `BENCH_PERF_CTL`:
+//!
+//! ```sh
+//! mkfifo /tmp/ctl && perf record -a -g -D -1 --control fifo:/tmp/ctl -- \
+//!   env BENCH_PERF_CTL=/tmp/ctl bench_pipeline --backend postgres --latency-ms 100
+//! ```
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -150,6 +158,18 @@ fn inputs(n: usize, synthetic_only: bool) -> Vec<(String, Vec<u8>)> {
     out
 }
 
+/// Writes `command` to the `perf record --control` FIFO named by `BENCH_PERF_CTL`, if any.
+fn perf_control(command: &str) {
+    if let Ok(path) = std::env::var("BENCH_PERF_CTL") {
+        use std::io::Write;
+        let mut fifo = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .expect("BENCH_PERF_CTL names a FIFO that perf reads");
+        writeln!(fifo, "{command}").expect("write to the perf control FIFO");
+    }
+}
+
 /// CPU seconds used so far: (this process, the whole machine), from /proc (Linux).
 fn cpu_seconds() -> (f64, f64) {
     const TICK: f64 = 100.0; // USER_HZ
@@ -255,6 +275,10 @@ async fn run(a: &Args, latency: Duration, files: &[(String, Vec<u8>)]) -> (Run, 
     }
     s.batches().submit(b).await.expect("submit");
     let calls_before = llm.calls().len();
+    let profiled = latency.is_zero();
+    if profiled {
+        perf_control("enable");
+    }
     let cpu_before = cpu_seconds();
     let t = Instant::now();
     engine
@@ -272,6 +296,9 @@ async fn run(a: &Args, latency: Duration, files: &[(String, Vec<u8>)]) -> (Run, 
     let wall = t.elapsed().as_secs_f64();
     let end = Instant::now();
     let cpu_after = cpu_seconds();
+    if profiled {
+        perf_control("disable");
+    }
     // The calls of this run (creating the JD asked the model too).
     let waits: Vec<_> = llm.waits().into_iter().filter(|w| w.0 >= t).collect();
     let first_call = waits
