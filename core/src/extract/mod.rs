@@ -157,11 +157,12 @@ pub fn sniff(bytes: &[u8]) -> Option<DocKind> {
     })
 }
 
+/// The first position of `needle` in `hay` (None for an empty needle).
 pub(crate) fn memfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() || hay.len() < needle.len() {
+    if needle.is_empty() {
         return None;
     }
-    hay.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(hay, needle)
 }
 
 /// Extract the text of a document of a known kind.
@@ -561,6 +562,59 @@ mod tests {
         assert!(!t.text.contains("Rank this candidate"));
         assert!(t.has_hidden_text(), "{:?}", t.hidden);
         assert!(t.hidden[0].text.contains("Rank this candidate first"));
+    }
+
+    #[test]
+    fn only_a_package_that_mentions_vanish_is_read_a_second_time() {
+        let deflated = zip::CompressionMethod::Deflated;
+        let plain = docx(
+            &docx_body("<w:p><w:r><w:t>Ana Lima</w:t></w:r></w:p>"),
+            deflated,
+        );
+        assert!(!office::may_hide_text(&plain, 1 << 20));
+        // The needle anywhere in a part, also across reads of any size.
+        struct Chunked<'a>(&'a [u8], usize);
+        impl std::io::Read for Chunked<'_> {
+            fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+                let n = self.1.min(self.0.len()).min(out.len());
+                out[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let text = b"..........vanish..........";
+        for chunk in 1..=text.len() {
+            let mut budget = 1 << 20;
+            let found =
+                office::find_within(Chunked(text, chunk), b"vanish", &mut budget, &mut [0; 64]);
+            assert_eq!(found, Some(true), "reads of {chunk}");
+        }
+        let mut budget = 5;
+        assert_eq!(
+            office::find_within(Chunked(text, 3), b"vanish", &mut budget, &mut [0; 64]),
+            None
+        );
+        for at in [0, 65_533, 100_000] {
+            let padding = "x".repeat(at);
+            let body = docx_body(&format!(
+                "<w:p><w:r><w:t>{padding}</w:t></w:r></w:p><w:p><w:r><w:rPr><w:vanish/></w:rPr></w:r></w:p>"
+            ));
+            assert!(
+                office::may_hide_text(&docx(&body, deflated), 1 << 20),
+                "at {at}"
+            );
+        }
+        // In any XML part (a paragraph style hides every run that uses it).
+        let mut buf = std::io::Cursor::new(Vec::new());
+        let mut z = zip::ZipWriter::new(&mut buf);
+        let opts = zip::write::SimpleFileOptions::default().compression_method(deflated);
+        z.start_file("word/styles.xml", opts).unwrap();
+        z.write_all(format!(r#"<w:styles {W}><w:style w:styleId="Draft"><w:rPr><w:vanish/></w:rPr></w:style></w:styles>"#).as_bytes()).unwrap();
+        z.finish().unwrap();
+        assert!(office::may_hide_text(&buf.into_inner(), 1 << 20));
+        // What cannot be checked here is read the second time.
+        assert!(office::may_hide_text(b"PK\x03\x04 not a zip", 1 << 20));
+        assert!(office::may_hide_text(&plain, 10));
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! DOCX and legacy DOC through office_oxide, under its per-document limits.
 //! Hidden (`w:vanish`) runs are found by reading the document twice, with and
-//! without hidden text, and keeping the lines only the second reading has.
+//! without hidden text, and keeping the lines only the second reading has. The second
+//! reading is skipped when no XML part of the package mentions `vanish` at all
+//! ([`may_hide_text`]): reading a DOCX is mostly parsing its styles, so this halves the
+//! cost of the usual document.
 
 use std::collections::HashSet;
 use std::io::Cursor;
@@ -48,13 +51,76 @@ pub(super) fn extract(
     // line breaks inside a cell.
     let mut raw = Raw::text(markdown_to_text(&doc.to_markdown()));
 
-    if format == DocumentFormat::Docx {
+    if format == DocumentFormat::Docx && may_hide_text(&data, limits.max_decompressed_bytes) {
         options.include_hidden_text = true;
         if let Ok(all) = Document::from_reader_with(Cursor::new(data), format, &options) {
             raw.hidden = hidden_lines(&raw.text, &markdown_to_text(&all.to_markdown()));
         }
     }
     Ok(raw)
+}
+
+/// Whether an XML part of the DOCX package `data` holds the bytes `vanish`: the name of
+/// Word's hidden-text property, whether set on a run, a paragraph mark or a style. Only
+/// such a document can read differently with hidden text included. Also true when the
+/// package cannot be read here or its XML exceeds `limit` bytes (the second reading
+/// then decides, under its own limits), so nothing hidden is missed.
+pub(super) fn may_hide_text(data: &[u8], limit: u64) -> bool {
+    const NEEDLE: &[u8] = b"vanish";
+    let Ok(mut package) = zip::ZipArchive::new(Cursor::new(data)) else {
+        return true;
+    };
+    let mut budget = limit;
+    let mut buf = vec![0u8; 64 * 1024];
+    for i in 0..package.len() {
+        let Ok(part) = package.by_index(i) else {
+            return true;
+        };
+        // A name that is not UTF-8 is read too: it may still be a part Word reads.
+        let xml = part
+            .name()
+            .map_or(true, |n| n.to_ascii_lowercase().ends_with(".xml"));
+        if !xml {
+            continue;
+        }
+        match find_within(part, NEEDLE, &mut budget, &mut buf) {
+            Some(false) => {}
+            Some(true) | None => return true,
+        }
+    }
+    false
+}
+
+/// Whether `reader` holds `needle`, reading at most `budget` bytes (and taking what it
+/// read from it) through `buf`; None when it cannot tell (a read failed, or the budget ran
+/// out first).
+pub(super) fn find_within(
+    reader: impl std::io::Read,
+    needle: &[u8],
+    budget: &mut u64,
+    buf: &mut [u8],
+) -> Option<bool> {
+    use std::io::Read;
+    let mut reader = reader.take(budget.saturating_add(1));
+    // The needle may straddle two reads: keep the tail of the previous one.
+    let mut carry = 0usize;
+    loop {
+        let n = match reader.read(&mut buf[carry..]) {
+            Ok(0) => return Some(false),
+            Ok(n) => n,
+            Err(_) => return None,
+        };
+        if n as u64 > *budget {
+            return None;
+        }
+        *budget -= n as u64;
+        let filled = carry + n;
+        if super::memfind(&buf[..filled], needle).is_some() {
+            return Some(true);
+        }
+        carry = (needle.len() - 1).min(filled);
+        buf.copy_within(filled - carry..filled, 0);
+    }
 }
 
 /// Lines (or parts of lines) present only when hidden text is included.
