@@ -23,7 +23,10 @@ mod m20261124_000010_resume_llm_pointer;
 mod m20261125_000011_employer_aliases;
 mod m20261125_000012_file_lookup_index;
 mod m20261125_000013_employers_rev;
+mod m20261125_000014_implied_tenant_keys;
 pub mod pg;
+
+pub use m20261125_000014_implied_tenant_keys::implied_tenant_tables;
 
 use ddl::Table;
 
@@ -114,6 +117,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000011_employer_aliases::Migration),
             Box::new(m20261125_000012_file_lookup_index::Migration),
             Box::new(m20261125_000013_employers_rev::Migration),
+            Box::new(m20261125_000014_implied_tenant_keys::Migration),
         ]
     }
 

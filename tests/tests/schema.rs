@@ -2,11 +2,11 @@
 //! PostgreSQL extras (RLS, partitions, GIN) in place.
 
 use resumeflow::migrations::sea_orm_migration::MigratorTrait;
-use resumeflow::migrations::{Migrator, all_tables, tenant_tables};
+use resumeflow::migrations::{Migrator, all_tables, implied_tenant_tables, tenant_tables};
 use resumeflow_tests::{
-    Backend, TestDb, both_backends, count, postgres_only, strings, table_names,
+    Backend, TestDb, both_backends, count, owner_session, postgres_only, strings, table_names,
 };
-use sea_orm::{EntityTrait, QuerySelect};
+use sea_orm::{ConnectionTrait, EntityTrait, QuerySelect, Statement};
 
 fn expected_tables() -> Vec<String> {
     let mut t: Vec<String> = all_tables().iter().map(|t| t.name.to_owned()).collect();
@@ -247,6 +247,101 @@ async fn status_checks(db: &TestDb) {
 }
 both_backends!(status_checks, status_checks);
 
+/// Deleting a tenant deletes every row of it, in every tenant table, and nothing of
+/// another tenant: also in the tables whose tenant is implied by their parent and which
+/// have no key to `tenants` of their own on PostgreSQL (migration 14).
+async fn tenant_deletion_reaches_every_row(db: &TestDb) {
+    let engine = db.engine().await;
+    let gone = owner_session(&engine, "gone").await;
+    let kept = owner_session(&engine, "kept").await;
+    for s in [&gone, &kept] {
+        let jd = s
+            .job_descriptions()
+            .create(resumeflow::NewJobDescription {
+                title: "Backend engineer".into(),
+                text: Some("# Backend engineer\n## Requirements\n- Python, PostgreSQL\n".into()),
+                parameters: serde_json::Value::Null,
+            })
+            .await
+            .unwrap();
+        let b = s
+            .batches()
+            .create(resumeflow::NewBatch {
+                jd_id: jd.jd_id,
+                name: None,
+                weightage_profile_id: None,
+            })
+            .await
+            .unwrap()
+            .batch_id;
+        let resume = "Ada Lovelace\nada@example.org\n\nExperience\nSenior Engineer, Acme Ltd\n\
+                      Jan 2018 - Present\n- Built Python services\n\nSkills\nPython, PostgreSQL\n";
+        s.batches()
+            .add_bytes(b, "ada.txt", resume.as_bytes().to_vec())
+            .await
+            .unwrap();
+        s.batches().submit(b).await.unwrap();
+    }
+    let stats = engine
+        .worker(resumeflow::WorkerConfig {
+            poll_interval: std::time::Duration::from_millis(20),
+            ..Default::default()
+        })
+        .run_until_idle()
+        .await
+        .unwrap();
+    assert_eq!(stats.failed, 0, "{stats:?}");
+    let c = engine.connection();
+    // Rows of `tenant` in `table` (a bound value: SQLite keeps uuids as blobs).
+    let rows = |tenant: uuid::Uuid, table: &str| {
+        let p = if db.backend == Backend::Postgres {
+            "$1"
+        } else {
+            "?"
+        };
+        let sql = format!("SELECT COUNT(*) AS n FROM {table} WHERE tenant_id = {p}");
+        async move {
+            let row = c
+                .query_one_raw(Statement::from_sql_and_values(
+                    c.get_database_backend(),
+                    sql,
+                    [tenant.into()],
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get::<i64>("", "n").unwrap()
+        }
+    };
+    // The run wrote rows in the implied tables (the point of the test), for both tenants.
+    for table in ["resume_experiences", "score_resolutions", "results"] {
+        assert!(implied_tenant_tables().contains(&table));
+        assert!(rows(gone.tenant_id(), table).await > 0, "{table}");
+    }
+    // As the operator would (the test connection is not subject to row-level security).
+    c.execute_raw(Statement::from_sql_and_values(
+        c.get_database_backend(),
+        if db.backend == Backend::Postgres {
+            "DELETE FROM tenants WHERE tenant_id = $1"
+        } else {
+            "DELETE FROM tenants WHERE tenant_id = ?"
+        },
+        [gone.tenant_id().into()],
+    ))
+    .await
+    .unwrap();
+    for table in tenant_tables() {
+        assert_eq!(rows(gone.tenant_id(), table).await, 0, "{table} kept rows");
+    }
+    for table in ["resume_experiences", "results", "jobs"] {
+        assert!(
+            rows(kept.tenant_id(), table).await > 0,
+            "{table} of the other tenant"
+        );
+    }
+}
+both_backends!(tenant_deletion, tenant_deletion_reaches_every_row);
+
 async fn postgres_extras(db: &TestDb) {
     assert_eq!(db.backend, Backend::Postgres);
     let engine = db.engine().await;
@@ -259,6 +354,20 @@ async fn postgres_extras(db: &TestDb) {
         assert_eq!(count(c, &sql).await, 1, "RLS not enabled+forced on {t}");
         let sql = format!("SELECT COUNT(*) FROM pg_policies WHERE tablename = '{t}'");
         assert_eq!(count(c, &sql).await, 1, "no policy on {t}");
+    }
+    // Every tenant table reaches `tenants`: by a key of its own, or (on the tables whose
+    // tenant is implied by a cascading tenant-safe reference to its parent) not.
+    for t in tenant_tables().into_iter().filter(|t| *t != "tenants") {
+        let sql = format!(
+            "SELECT COUNT(*) FROM pg_constraint WHERE conrelid = '{t}'::regclass \
+             AND contype = 'f' AND confrelid = 'tenants'::regclass"
+        );
+        let expected = if implied_tenant_tables().contains(&t) {
+            0
+        } else {
+            1
+        };
+        assert_eq!(count(c, &sql).await, expected, "keys from {t} to tenants");
     }
     // The tables without tenant_id are exactly the global ones.
     let global: Vec<&str> = all_tables()
