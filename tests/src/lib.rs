@@ -161,6 +161,29 @@ pub async fn owner_session(engine: &Engine, slug: &str) -> resumeflow::Session {
     engine.session(t.tenant_id, owner.user_id).await.unwrap()
 }
 
+/// A job description with `text` (none: empty criteria) and a batch for it, in the
+/// session's tenant; returns the batch id.
+pub async fn new_batch(s: &resumeflow::Session, text: Option<&str>) -> Uuid {
+    let jd = s
+        .job_descriptions()
+        .create(resumeflow::NewJobDescription {
+            title: "Backend engineer".into(),
+            text: text.map(str::to_owned),
+            parameters: serde_json::json!({}),
+        })
+        .await
+        .unwrap();
+    s.batches()
+        .create(resumeflow::NewBatch {
+            jd_id: jd.jd_id,
+            name: None,
+            weightage_profile_id: None,
+        })
+        .await
+        .unwrap()
+        .batch_id
+}
+
 /// Runs a raw query and returns the first column of every row as text.
 pub async fn strings<C: ConnectionTrait>(conn: &C, sql: &str) -> Vec<String> {
     conn.query_all_raw(Statement::from_string(

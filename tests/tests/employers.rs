@@ -4,7 +4,7 @@
 
 use resumeflow::candidate::entity::{resume_experiences, resumes};
 use resumeflow::employer::{CandidateHit, Seniority};
-use resumeflow::{Error, NewBatch, NewJobDescription, NewUser, Role, Session};
+use resumeflow::{Error, NewUser, Role, Session};
 use resumeflow_tests::{TestDb, both_backends, count, owner_session, strings};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use std::collections::{BTreeMap, HashMap};
@@ -31,24 +31,7 @@ impl resumeflow::LlmClient for Fixed {
 }
 
 async fn batch(s: &Session) -> Uuid {
-    let jd = s
-        .job_descriptions()
-        .create(NewJobDescription {
-            title: "Engineer".into(),
-            text: Some("Rust, SQL".into()),
-            parameters: serde_json::json!({}),
-        })
-        .await
-        .unwrap();
-    s.batches()
-        .create(NewBatch {
-            jd_id: jd.jd_id,
-            name: None,
-            weightage_profile_id: None,
-        })
-        .await
-        .unwrap()
-        .batch_id
+    resumeflow_tests::new_batch(s, Some("Rust, SQL")).await
 }
 
 /// One job: company, title, start, end.

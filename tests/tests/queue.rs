@@ -418,25 +418,7 @@ async fn enqueue_is_idempotent_per_batch_file_kind(db: &TestDb) {
     let engine = db.engine().await;
     let s = resumeflow_tests::owner_session(&engine, "idem").await;
     let tenant = s.tenant_id();
-    let jd = s
-        .job_descriptions()
-        .create(resumeflow::NewJobDescription {
-            title: "x".into(),
-            text: None,
-            parameters: serde_json::json!({}),
-        })
-        .await
-        .unwrap();
-    let batch = s
-        .batches()
-        .create(resumeflow::NewBatch {
-            jd_id: jd.jd_id,
-            name: None,
-            weightage_profile_id: None,
-        })
-        .await
-        .unwrap()
-        .batch_id;
+    let batch = resumeflow_tests::new_batch(&s, None).await;
     let c = engine.connection();
     let file = Uuid::now_v7();
     let job = NewJob {

@@ -4,7 +4,8 @@
 use resumeflow::migrations::sea_orm_migration::MigratorTrait;
 use resumeflow::migrations::{Migrator, all_tables, implied_tenant_tables, tenant_tables};
 use resumeflow_tests::{
-    Backend, TestDb, both_backends, count, owner_session, postgres_only, strings, table_names,
+    Backend, TestDb, both_backends, count, new_batch, owner_session, postgres_only, strings,
+    table_names,
 };
 use sea_orm::{ConnectionTrait, EntityTrait, QuerySelect, Statement};
 
@@ -255,25 +256,11 @@ async fn tenant_deletion_reaches_every_row(db: &TestDb) {
     let gone = owner_session(&engine, "gone").await;
     let kept = owner_session(&engine, "kept").await;
     for s in [&gone, &kept] {
-        let jd = s
-            .job_descriptions()
-            .create(resumeflow::NewJobDescription {
-                title: "Backend engineer".into(),
-                text: Some("# Backend engineer\n## Requirements\n- Python, PostgreSQL\n".into()),
-                parameters: serde_json::Value::Null,
-            })
-            .await
-            .unwrap();
-        let b = s
-            .batches()
-            .create(resumeflow::NewBatch {
-                jd_id: jd.jd_id,
-                name: None,
-                weightage_profile_id: None,
-            })
-            .await
-            .unwrap()
-            .batch_id;
+        let b = new_batch(
+            s,
+            Some("# Backend engineer\n## Requirements\n- Python, PostgreSQL\n"),
+        )
+        .await;
         let resume = "Ada Lovelace\nada@example.org\n\nExperience\nSenior Engineer, Acme Ltd\n\
                       Jan 2018 - Present\n- Built Python services\n\nSkills\nPython, PostgreSQL\n";
         s.batches()
