@@ -600,3 +600,65 @@ both_backends!(
     checkpoint_tx_commits_the_handlers_writes_with_the_checkpoint,
     checkpoint_tx_commits_the_handlers_writes_with_the_checkpoint
 );
+
+/// Completes its job in its own transaction, then reports an error anyway.
+struct CompletesItself;
+
+#[async_trait]
+impl JobHandler for CompletesItself {
+    async fn handle(&self, ctx: &JobContext) -> Result<(), JobError> {
+        let job = ctx.job();
+        let key = format!("t/{}/jobs/{}/score.json", job.tenant_id, job.job_id);
+        let tx = ctx.completing_tx("score", &key, "last").await.unwrap();
+        ctx.commit_completed(tx).await.unwrap();
+        Err(JobError::Retryable("an error after the commit".into()))
+    }
+}
+
+async fn completing_tx_completes_the_job_with_its_last_checkpoint(db: &TestDb) {
+    let (engine, tenant) = setup(db).await;
+    let id = engine
+        .queue()
+        .enqueue(&[NewJob::new(tenant, "completes")])
+        .await
+        .unwrap()[0];
+    let cfg = WorkerConfig {
+        poll_interval: Duration::from_millis(10),
+        ..Default::default()
+    };
+    let stats = engine
+        .worker_with(cfg, Arc::new(CompletesItself))
+        .run_until_idle()
+        .await
+        .unwrap();
+    // Completed once, in the handler's transaction: what the handler returned after the
+    // commit neither retries nor fails the job.
+    assert_eq!(
+        (stats.completed, stats.retried, stats.failed, stats.lost),
+        (1, 0, 0, 0),
+        "{stats:?}"
+    );
+    let info = engine.queue().job(id).await.unwrap();
+    assert_eq!((info.status.as_str(), info.attempts), ("completed", 1));
+    let conn = engine.connection();
+    assert_eq!(
+        count(
+            conn,
+            "SELECT COUNT(*) FROM checkpoints WHERE step = 'score' AND sha256 = 'last'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            conn,
+            "SELECT COUNT(*) FROM jobs WHERE completed_at IS NOT NULL AND lease_expires_at IS NULL"
+        )
+        .await,
+        1
+    );
+}
+both_backends!(
+    completing_tx_completes_the_job_with_its_last_checkpoint,
+    completing_tx_completes_the_job_with_its_last_checkpoint
+);

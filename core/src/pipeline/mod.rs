@@ -723,10 +723,10 @@ impl JobHandler for Pipeline {
                 state.validated_here |= name == "validate";
                 continue;
             }
-            // The last checkpoint's transaction also finishes the file (fenced with it,
-            // so a worker that lost its lease does neither), and holds the step's own
-            // writes when it deferred them.
-            let tx = ctx.checkpoint_tx(name, &key, &sha).await?;
+            // The last checkpoint's transaction also completes the job and finishes the
+            // file (fenced with it, so a worker that lost its lease does none of it), and
+            // holds the step's own writes when it deferred them.
+            let tx = ctx.completing_tx(name, &key, &sha).await?;
             if let Some(write) = deferred {
                 match write.write(&tx).await {
                     Ok(None) => {}
@@ -758,7 +758,7 @@ impl JobHandler for Pipeline {
             )
             .await?;
             finished = true;
-            tx.commit().await.map_err(Error::from)?;
+            ctx.commit_completed(tx).await?;
             state.set(name, value)?;
         }
         if ctx.lease_lost() {

@@ -562,11 +562,21 @@ pub(crate) async fn checkpoint_many<C: ConnectionTrait>(
         &pairs,
     )
     .await?;
+    insert_checkpoints(conn, rows.iter().filter(|r| held.contains(&r.job_id)), t).await?;
+    Ok(held)
+}
+
+/// Inserts (or replaces) the checkpoint rows `rows`, written at `t`, in one statement.
+async fn insert_checkpoints<'a, C: ConnectionTrait>(
+    conn: &C,
+    rows: impl Iterator<Item = &'a CheckpointRow>,
+    t: DateTime<Utc>,
+) -> Result<()> {
     let backend = conn.get_database_backend();
     let mut p = db::Placeholders::new(backend);
     let mut tuples = Vec::new();
     let mut values: Vec<Value> = Vec::new();
-    for r in rows.iter().filter(|r| held.contains(&r.job_id)) {
+    for r in rows {
         tuples.push(p.tuple(6));
         values.extend([
             r.job_id.into(),
@@ -590,7 +600,27 @@ pub(crate) async fn checkpoint_many<C: ConnectionTrait>(
         ))
         .await?;
     }
-    Ok(held)
+    Ok(())
+}
+
+/// The last checkpoint of a held job and its completion, in the caller's transaction:
+/// one fenced statement marks the job completed, one inserts the checkpoint. A worker that
+/// lost its lease writes neither (`LeaseLost`).
+pub(crate) async fn complete_with_checkpoint_in<C: ConnectionTrait>(
+    tx: &C,
+    job: &ClaimedJob,
+    step: &str,
+    payload_path: &str,
+    sha256: &str,
+) -> Result<()> {
+    if complete_many(tx, &[(job.job_id, job.lock_token)])
+        .await?
+        .is_empty()
+    {
+        return Err(Error::LeaseLost { job_id: job.job_id });
+    }
+    let row = CheckpointRow::new(job, step, payload_path, sha256);
+    insert_checkpoints(tx, std::iter::once(&row), ts(now())).await
 }
 
 /// Marks held jobs completed, in one statement. Returns the ids that were still held;

@@ -50,6 +50,9 @@ pub struct JobContext {
     job: ClaimedJob,
     lease: Duration,
     lost: Arc<AtomicBool>,
+    /// Set once the handler committed the job's completion itself
+    /// ([`JobContext::completing_tx`]): the worker then has nothing left to write.
+    completed: Arc<AtomicBool>,
     /// The worker's checkpoint writer, which commits the checkpoints of its jobs together.
     checkpoints: mpsc::UnboundedSender<CheckpointRequest>,
 }
@@ -118,6 +121,34 @@ impl JobContext {
         .await?;
         let r = super::checkpoint_in(&tx, &self.job, step, payload_path, sha256, self.lease).await;
         self.note_lost(r).map(|_| tx)
+    }
+
+    /// The job's last checkpoint and its completion, in one fenced transaction returned
+    /// open for the handler's own writes: they, the checkpoint and the completion commit
+    /// together through [`JobContext::commit_completed`], or none of them does. This saves
+    /// the worker's separate completion transaction.
+    pub async fn completing_tx(
+        &self,
+        step: &str,
+        payload_path: &str,
+        sha256: &str,
+    ) -> Result<sea_orm::DatabaseTransaction> {
+        let tx = crate::db::begin(
+            self.engine.writer(),
+            crate::db::Scope::Tenant(self.job.tenant_id),
+        )
+        .await?;
+        let r =
+            super::complete_with_checkpoint_in(&tx, &self.job, step, payload_path, sha256).await;
+        self.note_lost(r).map(|_| tx)
+    }
+
+    /// Commits a transaction from [`JobContext::completing_tx`]; once it has committed the
+    /// job is completed, whatever the handler returns afterwards.
+    pub async fn commit_completed(&self, tx: sea_orm::DatabaseTransaction) -> Result<()> {
+        tx.commit().await?;
+        self.completed.store(true, Ordering::SeqCst);
+        Ok(())
     }
 }
 
@@ -404,11 +435,13 @@ async fn run_job(
     held: Arc<Mutex<HashMap<Uuid, ClaimedJob>>>,
 ) {
     let lost = Arc::new(AtomicBool::new(false));
+    let completed = Arc::new(AtomicBool::new(false));
     let ctx = JobContext {
         engine: engine.clone(),
         job: job.clone(),
         lease: cfg.lease,
         lost: lost.clone(),
+        completed: completed.clone(),
         checkpoints,
     };
     let beat = {
@@ -439,6 +472,11 @@ async fn run_job(
     held.lock().await.remove(&job.job_id);
     let db = engine.writer();
     match outcome {
+        // Committed by the handler: a heartbeat that found the job no longer in progress
+        // afterwards, or an error after the commit, changes nothing.
+        _ if completed.load(Ordering::SeqCst) => {
+            counters.completed.fetch_add(1, Ordering::SeqCst);
+        }
         None => {
             counters.lost.fetch_add(1, Ordering::SeqCst);
         }
