@@ -114,11 +114,7 @@ impl JobContext {
         payload_path: &str,
         sha256: &str,
     ) -> Result<sea_orm::DatabaseTransaction> {
-        let tx = crate::db::begin(
-            self.engine.writer(),
-            crate::db::Scope::Tenant(self.job.tenant_id),
-        )
-        .await?;
+        let tx = self.write_tx().await?;
         let r = super::checkpoint_in(&tx, &self.job, step, payload_path, sha256, self.lease).await;
         self.note_lost(r).map(|_| tx)
     }
@@ -133,14 +129,19 @@ impl JobContext {
         payload_path: &str,
         sha256: &str,
     ) -> Result<sea_orm::DatabaseTransaction> {
-        let tx = crate::db::begin(
-            self.engine.writer(),
-            crate::db::Scope::Tenant(self.job.tenant_id),
-        )
-        .await?;
+        let tx = self.write_tx().await?;
         let r =
             super::complete_with_checkpoint_in(&tx, &self.job, step, payload_path, sha256).await;
         self.note_lost(r).map(|_| tx)
+    }
+
+    /// A write transaction in the job's tenant scope.
+    async fn write_tx(&self) -> Result<sea_orm::DatabaseTransaction> {
+        crate::db::begin(
+            self.engine.writer(),
+            crate::db::Scope::Tenant(self.job.tenant_id),
+        )
+        .await
     }
 
     /// Commits a transaction from [`JobContext::completing_tx`]; once it has committed the
