@@ -125,6 +125,18 @@ fn digits(s: &str) -> String {
     s.chars().filter(char::is_ascii_digit).collect()
 }
 
+/// SQL for the tenant's reusable resume of the content of the file row `files` (a table
+/// name or alias in the enclosing query): one a validate step finished, so that a later
+/// batch with the same content skips extraction and parsing. An expression yielding the
+/// resume id, or NULL.
+pub(crate) fn reusable_resume_sql(files: &str) -> String {
+    format!(
+        "(SELECT r.resume_id FROM resumes r WHERE r.tenant_id = {files}.tenant_id \
+         AND r.storage_object_id = {files}.storage_object_id \
+         AND r.status IN ('validated', 'scored') LIMIT 1)"
+    )
+}
+
 /// What [`store_parse`] wrote.
 pub(crate) struct Stored {
     pub resume_id: Uuid,

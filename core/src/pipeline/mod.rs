@@ -191,13 +191,11 @@ impl Step for ExtractStep {
                         Statement::from_sql_and_values(
                             backend,
                             format!(
-                                "SELECT f.storage_object_id, o.storage_path, r.resume_id FROM files f \
-                                 LEFT JOIN storage_objects o ON o.tenant_id = f.tenant_id \
+                                "SELECT f.storage_object_id, o.storage_path, {reusable} AS resume_id \
+                                 FROM files f LEFT JOIN storage_objects o ON o.tenant_id = f.tenant_id \
                                    AND o.storage_object_id = f.storage_object_id \
-                                 LEFT JOIN resumes r ON r.tenant_id = f.tenant_id \
-                                   AND r.storage_object_id = f.storage_object_id \
-                                   AND r.status IN ('validated', 'scored') \
-                                 WHERE f.tenant_id = {p1} AND f.file_id = {p2} LIMIT 1"
+                                 WHERE f.tenant_id = {p1} AND f.file_id = {p2} LIMIT 1",
+                                reusable = crate::candidate::persist::reusable_resume_sql("f")
                             ),
                             [cx.tenant.into(), cx.file_id.into()],
                         ),
@@ -394,7 +392,7 @@ impl Step for ScoreStep {
         .await?;
         Ok(Some(Deferred {
             output: to_json(&w.planned())?,
-            write: Box::new(ScoreWriteLater(w)),
+            write: Box::new(w),
         }))
     }
 }
@@ -426,16 +424,14 @@ fn fresh_resume(cx: &StepContext<'_>) -> Result<Option<crate::scoring::persist::
     )
 }
 
-struct ScoreWriteLater(crate::scoring::persist::ScoreWrite);
-
 #[async_trait]
-impl DeferredWrite for ScoreWriteLater {
+impl DeferredWrite for crate::scoring::persist::ScoreWrite {
     async fn write(
         self: Box<Self>,
         tx: &sea_orm::DatabaseTransaction,
     ) -> Result<Option<serde_json::Value>> {
-        let planned = self.0.planned();
-        let out = self.0.write(tx).await?;
+        let planned = self.planned();
+        let out = crate::scoring::persist::ScoreWrite::write(*self, tx).await?;
         // A result row that existed already keeps its id, which is then the one to
         // report. (For a resume created in this run none should: a batch holds each
         // content once, and another run of this job is fenced out. This is defence.)

@@ -428,10 +428,8 @@ async fn mark_files_processing<C: ConnectionTrait>(
                 format!(
                     "UPDATE files SET status = {status}, updated_at = {at} \
                      WHERE tenant_id = {tenant_mark} AND file_id IN {marks} AND status = {queued} \
-                     RETURNING file_id, storage_object_id, storage_path, \
-                       (SELECT r.resume_id FROM resumes r WHERE r.tenant_id = files.tenant_id \
-                          AND r.storage_object_id = files.storage_object_id \
-                          AND r.status IN ('validated', 'scored') LIMIT 1) AS resume_id"
+                     RETURNING file_id, storage_object_id, storage_path, {reusable} AS resume_id",
+                    reusable = crate::candidate::persist::reusable_resume_sql("files")
                 ),
                 values,
             ))
