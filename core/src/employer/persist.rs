@@ -417,68 +417,36 @@ impl Plan {
         }
 
         // Departments, by (employer, key).
-        let departments: BTreeMap<(Uuid, String), (Uuid, String)> = self
+        let departments: Vec<((Uuid, String), Uuid, employer_departments::ActiveModel)> = self
             .departments
             .into_iter()
-            .map(|((e, k), name)| ((w.employer(e), k), (new_id(), name)))
-            .collect();
-        let rows: Vec<employer_departments::ActiveModel> = departments
-            .iter()
-            .map(
-                |((employer, key), (id, name))| employer_departments::ActiveModel {
-                    department_id: Set(*id),
+            .map(|((e, key), name)| {
+                let (employer, id) = (w.employer(e), new_id());
+                let row = employer_departments::ActiveModel {
+                    department_id: Set(id),
                     tenant_id: Set(tenant),
-                    employer_id: Set(*employer),
-                    name: Set(name.clone()),
+                    employer_id: Set(employer),
+                    name: Set(name),
                     normalized_key: Set(key.clone()),
                     created_at: Set(t),
-                },
-            )
+                };
+                ((employer, key), id, row)
+            })
             .collect();
-        let inserted = insert_returning_ids(
+        w.departments = insert_at_employers(
             conn,
-            rows,
-            OnConflict::columns([
-                employer_departments::Column::TenantId,
-                employer_departments::Column::EmployerId,
-                employer_departments::Column::NormalizedKey,
-            ])
-            .do_nothing()
-            .to_owned(),
-            employer_departments::Column::DepartmentId,
+            tenant,
+            departments,
+            AtEmployerColumns {
+                id: employer_departments::Column::DepartmentId,
+                tenant: employer_departments::Column::TenantId,
+                employer: employer_departments::Column::EmployerId,
+                key: employer_departments::Column::NormalizedKey,
+            },
+            |d| ((d.employer_id, d.normalized_key), d.department_id),
+            "department",
         )
         .await?;
-        let met: Vec<&(Uuid, String)> = departments
-            .iter()
-            .filter(|(_, (id, _))| !inserted.contains(id))
-            .map(|(k, _)| k)
-            .collect();
-        let existing: HashMap<(Uuid, String), Uuid> = if met.is_empty() {
-            HashMap::new()
-        } else {
-            employer_departments::Entity::find()
-                .filter(employer_departments::Column::TenantId.eq(tenant))
-                .filter(employer_departments::Column::EmployerId.is_in(met.iter().map(|k| k.0)))
-                .filter(
-                    employer_departments::Column::NormalizedKey
-                        .is_in(met.iter().map(|k| k.1.as_str())),
-                )
-                .all(conn)
-                .await?
-                .into_iter()
-                .map(|d| ((d.employer_id, d.normalized_key), d.department_id))
-                .collect()
-        };
-        for (k, (id, _)) in departments {
-            let id = if inserted.contains(&id) {
-                id
-            } else {
-                *existing
-                    .get(&k)
-                    .ok_or_else(|| Error::not_found("department", &k.1))?
-            };
-            w.departments.insert(k, id);
-        }
 
         // Roles, by (employer or none, key): those at an employer and those at none have
         // different unique keys (the latter a partial index, migration 11).
@@ -574,73 +542,112 @@ impl Plan {
         }
 
         // Projects, by (employer, key).
-        let projects: BTreeMap<(Uuid, String), (Uuid, String, Option<String>)> = self
+        let projects: Vec<((Uuid, String), Uuid, employer_projects::ActiveModel)> = self
             .projects
             .into_iter()
-            .map(|((e, k), (name, description))| {
-                ((w.employer(e), k), (new_id(), name, description))
+            .map(|((e, key), (name, description))| {
+                let (employer, id) = (w.employer(e), new_id());
+                let row = employer_projects::ActiveModel {
+                    employer_project_id: Set(id),
+                    tenant_id: Set(tenant),
+                    employer_id: Set(employer),
+                    name: Set(name),
+                    normalized_key: Set(key.clone()),
+                    description: Set(description),
+                    created_at: Set(t),
+                };
+                ((employer, key), id, row)
             })
             .collect();
-        let rows: Vec<employer_projects::ActiveModel> = projects
-            .iter()
-            .map(
-                |((employer, key), (id, name, description))| employer_projects::ActiveModel {
-                    employer_project_id: Set(*id),
-                    tenant_id: Set(tenant),
-                    employer_id: Set(*employer),
-                    name: Set(name.clone()),
-                    normalized_key: Set(key.clone()),
-                    description: Set(description.clone()),
-                    created_at: Set(t),
-                },
-            )
-            .collect();
-        let inserted = insert_returning_ids(
+        w.projects = insert_at_employers(
             conn,
-            rows,
-            OnConflict::columns([
-                employer_projects::Column::TenantId,
-                employer_projects::Column::EmployerId,
-                employer_projects::Column::NormalizedKey,
-            ])
-            .do_nothing()
-            .to_owned(),
-            employer_projects::Column::EmployerProjectId,
+            tenant,
+            projects,
+            AtEmployerColumns {
+                id: employer_projects::Column::EmployerProjectId,
+                tenant: employer_projects::Column::TenantId,
+                employer: employer_projects::Column::EmployerId,
+                key: employer_projects::Column::NormalizedKey,
+            },
+            |p| ((p.employer_id, p.normalized_key), p.employer_project_id),
+            "employer project",
         )
         .await?;
-        let met: Vec<&(Uuid, String)> = projects
-            .iter()
-            .filter(|(_, (id, _, _))| !inserted.contains(id))
-            .map(|(k, _)| k)
-            .collect();
-        let existing: HashMap<(Uuid, String), Uuid> = if met.is_empty() {
-            HashMap::new()
-        } else {
-            employer_projects::Entity::find()
-                .filter(employer_projects::Column::TenantId.eq(tenant))
-                .filter(employer_projects::Column::EmployerId.is_in(met.iter().map(|k| k.0)))
-                .filter(
-                    employer_projects::Column::NormalizedKey
-                        .is_in(met.iter().map(|k| k.1.as_str())),
-                )
-                .all(conn)
-                .await?
-                .into_iter()
-                .map(|p| ((p.employer_id, p.normalized_key), p.employer_project_id))
-                .collect()
-        };
-        for (k, (id, _, _)) in projects {
+        Ok(w)
+    }
+}
+
+/// A row's (employer, normalized key).
+type AtEmployer = (Uuid, String);
+
+/// The columns of a table of rows kept per (tenant, employer, normalized key).
+struct AtEmployerColumns<C> {
+    id: C,
+    tenant: C,
+    employer: C,
+    key: C,
+}
+
+/// Inserts rows kept per (employer, normalized key) of `tenant` (departments, projects),
+/// each given with its key and the id it carries, skipping those that exist (`ON CONFLICT DO NOTHING`), and reads back the ids of the ones
+/// that did. Returns the id of every key: the row's own when this insert wrote it. `read`
+/// gives a stored row's key and id; `what` names the rows in errors.
+async fn insert_at_employers<C, A>(
+    conn: &C,
+    tenant: Uuid,
+    rows: Vec<(AtEmployer, Uuid, A)>,
+    cols: AtEmployerColumns<<A::Entity as EntityTrait>::Column>,
+    read: impl Fn(<A::Entity as EntityTrait>::Model) -> (AtEmployer, Uuid),
+    what: &'static str,
+) -> Result<HashMap<AtEmployer, Uuid>>
+where
+    C: ConnectionTrait,
+    A: sea_orm::ActiveModelTrait,
+{
+    // Two planned employers may have turned out to be one: one row per key.
+    let rows: BTreeMap<AtEmployer, (Uuid, A)> = rows
+        .into_iter()
+        .map(|(key, id, row)| (key, (id, row)))
+        .collect();
+    let (planned, models): (Vec<(AtEmployer, Uuid)>, Vec<A>) = rows
+        .into_iter()
+        .map(|(key, (id, row))| ((key, id), row))
+        .unzip();
+    let conflict = OnConflict::columns([cols.tenant, cols.employer, cols.key])
+        .do_nothing()
+        .to_owned();
+    let inserted = insert_returning_ids(conn, models, conflict, cols.id).await?;
+    let met: Vec<&AtEmployer> = planned
+        .iter()
+        .filter(|(_, id)| !inserted.contains(id))
+        .map(|(k, _)| k)
+        .collect();
+    let existing: HashMap<AtEmployer, Uuid> = if met.is_empty() {
+        HashMap::new()
+    } else {
+        A::Entity::find()
+            .filter(cols.tenant.eq(tenant))
+            .filter(cols.employer.is_in(met.iter().map(|k| k.0)))
+            .filter(cols.key.is_in(met.iter().map(|k| k.1.as_str())))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(read)
+            .collect()
+    };
+    planned
+        .into_iter()
+        .map(|(k, id)| {
             let id = if inserted.contains(&id) {
                 id
             } else {
                 *existing
                     .get(&k)
-                    .ok_or_else(|| Error::not_found("employer project", &k.1))?
+                    .ok_or_else(|| Error::not_found(what, &k.1))?
             };
-            w.projects.insert(k, id);
-        }
-        Ok(w)
-    }
+            Ok((k, id))
+        })
+        .collect()
 }
 
 /// Inserts `rows` in one statement with `conflict` (a `DO NOTHING`) and returns the ids
