@@ -25,7 +25,7 @@ test('migrate postgres', async (t) => {
   await c.connect()
   const { rows } = await c.query('SELECT count(*)::int AS n FROM resumeflow_migrations')
   await c.end()
-  assert.equal(rows[0].n, 14)
+  assert.equal(rows[0].n, 15)
 })
 
 test('bad url rejects with a code', async () => {

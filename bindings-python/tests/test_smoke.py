@@ -38,7 +38,7 @@ def test_migrate_postgres():
         resumeflow.migrate(f"{base}/{name}")
         with psycopg.connect(f"{base}/{name}") as conn:
             n = conn.execute("SELECT count(*) FROM resumeflow_migrations").fetchone()[0]
-        assert n == 14
+        assert n == 15
     finally:
         with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
             admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

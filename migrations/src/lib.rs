@@ -24,6 +24,7 @@ mod m20261125_000011_employer_aliases;
 mod m20261125_000012_file_lookup_index;
 mod m20261125_000013_employers_rev;
 mod m20261125_000014_implied_tenant_keys;
+mod m20261125_000015_file_counted;
 pub mod pg;
 
 pub use m20261125_000014_implied_tenant_keys::implied_tenant_tables;
@@ -118,6 +119,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000012_file_lookup_index::Migration),
             Box::new(m20261125_000013_employers_rev::Migration),
             Box::new(m20261125_000014_implied_tenant_keys::Migration),
+            Box::new(m20261125_000015_file_counted::Migration),
         ]
     }
 

@@ -11,7 +11,9 @@
 //!   locking the batch row (`SELECT … FOR UPDATE`; SQLite serialises writers already with
 //!   `BEGIN IMMEDIATE`) and then check before they insert.
 //! - **Exact counters.** `total_files`, `processed_files` and `failed_files` only ever move
-//!   by `SET x = x + 1` in the database, never by writing back a value read earlier.
+//!   by `SET x = x + n` in the database, never by writing back a value read earlier. A
+//!   processed file is counted once, guarded by `files.counted` (see the pipeline's
+//!   settle, which on PostgreSQL follows the file's own transaction).
 //! - **Status machine.** created → processing → completed | failed | cancelled. Files are
 //!   added only while `created`; [`Batches::submit`] moves to `processing` and enqueues one
 //!   `process_file` job per accepted file.
@@ -806,6 +808,8 @@ impl<'a> Batches<'a> {
                 error: Set(error_text.clone()),
                 created_at: Set(t),
                 updated_at: Set(t),
+                // A file rejected here is counted as failed below, in this transaction.
+                counted: Set(error_code.is_some()),
             })
             .exec_without_returning(&tx)
             .await?;

@@ -463,8 +463,12 @@ enum Outcome<'a> {
     Failed { code: &'a str, message: &'a str },
 }
 
-/// Moves a file to its final status once, counts it, completes the batch when it was the
-/// last, and ranks a completed batch. Safe to run any number of times.
+/// Moves a file to its final status once (and records its error), and on SQLite counts it
+/// in its batch in the same transaction ([`settle_in`]). On PostgreSQL the counting waits
+/// for [`settle_files`] after the commit: the batch row is shared by every file of the
+/// batch, and a transaction that updates it holds it until its commit is flushed, so
+/// counting in the file's own transaction let a batch finish at most one file per WAL
+/// flush across all workers. Safe to run any number of times.
 async fn finish_file<C: ConnectionTrait>(
     tx: &C,
     tenant: Uuid,
@@ -498,58 +502,106 @@ async fn finish_file<C: ConnectionTrait>(
         .exec(tx)
         .await?
         .rows_affected;
-    // Once the counter moves, the batch completes in the same statement if this was its
-    // last open file (CASE sees the row as it was before the update).
-    let counted = i32::from(moved > 0);
+    if moved > 0
+        && let (Some(code), Some(message)) = (code, message)
+    {
+        crate::audit::record_error(
+            tx,
+            tenant,
+            Some(batch_id),
+            Some(file_id),
+            job_id,
+            code,
+            message,
+            serde_json::json!({}),
+        )
+        .await?;
+    }
+    if settles_in_file_tx(tx.get_database_backend()) {
+        settle_in(tx, tenant, batch_id, &[file_id]).await?;
+    }
+    Ok(())
+}
+
+/// Whether a finished file is counted in its own transaction (SQLite, which has one writer
+/// anyway) or after it commits ([`settle_files`], PostgreSQL).
+fn settles_in_file_tx(backend: sea_orm::DbBackend) -> bool {
+    backend != sea_orm::DbBackend::Postgres
+}
+
+/// Counts the final status of those of `file_ids` that are final and not yet counted into
+/// their batch (`files.counted` guards that each is counted once), completes the batch
+/// when that was its last open file, and ranks a completed batch (again, after a replay).
+async fn settle_in<C: ConnectionTrait>(
+    tx: &C,
+    tenant: Uuid,
+    batch_id: Uuid,
+    file_ids: &[Uuid],
+) -> Result<()> {
+    let backend = tx.get_database_backend();
+    let mut q = sea_orm::QueryTrait::into_query(
+        files::Entity::update_many()
+            .col_expr(files::Column::Counted, Expr::value(true))
+            .filter(files::Column::TenantId.eq(tenant))
+            .filter(files::Column::BatchId.eq(batch_id))
+            .filter(files::Column::FileId.is_in(file_ids.iter().copied()))
+            .filter(files::Column::Counted.eq(false))
+            .filter(
+                files::Column::Status
+                    .is_in([FileStatus::Completed.as_str(), FileStatus::Failed.as_str()]),
+            ),
+    );
+    q.returning_col(files::Column::Status);
+    let mut done = 0;
+    let mut failed = 0;
+    for row in tx.query_all_raw(backend.build(&q)).await? {
+        let status: String = row.try_get_by_index(0)?;
+        if status == FileStatus::Completed.as_str() {
+            done += 1;
+        } else {
+            failed += 1;
+        }
+    }
+    // The batch completes in the same statement if these were its last open files (CASE
+    // sees the row as it was before the update).
+    let t = now();
     let all_done = || {
         Expr::col(batches::Column::Status)
             .eq(BatchStatus::Processing.as_str())
             .and(
                 Expr::col(batches::Column::ProcessedFiles)
                     .add(Expr::col(batches::Column::FailedFiles))
-                    .add(counted)
+                    .add(done + failed)
                     .eq(Expr::col(batches::Column::TotalFiles)),
             )
     };
-    let mut q = batches::Entity::update_many()
-        .col_expr(
-            batches::Column::Status,
-            Expr::case(all_done(), BatchStatus::Completed.as_str())
-                .finally(Expr::col(batches::Column::Status))
-                .into(),
-        )
-        .col_expr(
-            batches::Column::CompletedAt,
-            Expr::case(all_done(), t)
-                .finally(Expr::col(batches::Column::CompletedAt))
-                .into(),
-        )
-        .col_expr(batches::Column::UpdatedAt, Expr::value(t))
-        .filter(batches::Column::TenantId.eq(tenant))
-        .filter(batches::Column::BatchId.eq(batch_id));
-    if moved > 0 {
-        let counter = match status {
-            FileStatus::Completed => batches::Column::ProcessedFiles,
-            _ => batches::Column::FailedFiles,
-        };
-        q = q.col_expr(counter, Expr::col(counter).add(1));
-        if let (Some(code), Some(message)) = (code, message) {
-            crate::audit::record_error(
-                tx,
-                tenant,
-                Some(batch_id),
-                Some(file_id),
-                job_id,
-                code,
-                message,
-                serde_json::json!({}),
+    let mut q = sea_orm::QueryTrait::into_query(
+        batches::Entity::update_many()
+            .col_expr(
+                batches::Column::Status,
+                Expr::case(all_done(), BatchStatus::Completed.as_str())
+                    .finally(Expr::col(batches::Column::Status))
+                    .into(),
             )
-            .await?;
-        }
-    }
-    let mut q = sea_orm::QueryTrait::into_query(q);
+            .col_expr(
+                batches::Column::CompletedAt,
+                Expr::case(all_done(), t)
+                    .finally(Expr::col(batches::Column::CompletedAt))
+                    .into(),
+            )
+            .col_expr(
+                batches::Column::ProcessedFiles,
+                Expr::col(batches::Column::ProcessedFiles).add(done),
+            )
+            .col_expr(
+                batches::Column::FailedFiles,
+                Expr::col(batches::Column::FailedFiles).add(failed),
+            )
+            .col_expr(batches::Column::UpdatedAt, Expr::value(t))
+            .filter(batches::Column::TenantId.eq(tenant))
+            .filter(batches::Column::BatchId.eq(batch_id)),
+    );
     q.returning_col(batches::Column::Status);
-    let backend = tx.get_database_backend();
     let batch_status: String = tx
         .query_one_raw(backend.build(&q))
         .await?
@@ -559,6 +611,60 @@ async fn finish_file<C: ConnectionTrait>(
         crate::scoring::persist::rank_in(tx, tenant, batch_id).await?;
     }
     Ok(())
+}
+
+/// Counts files that [`finish_file`] moved in a transaction that has committed (on
+/// PostgreSQL; on SQLite they were counted in it and this does nothing). Its own short
+/// transaction commits without waiting for the WAL flush: the counters are derived from
+/// the files' statuses, which are durable, and a count lost to a server crash is made
+/// again by [`settle_uncounted`] (every idle worker), since the flag rolls back with it.
+pub(crate) async fn settle_files(
+    engine: &Engine,
+    tenant: Uuid,
+    batch_id: Uuid,
+    file_ids: &[Uuid],
+) -> Result<()> {
+    if settles_in_file_tx(engine.backend()) {
+        return Ok(());
+    }
+    let tx = engine.begin(Scope::Tenant(tenant)).await?;
+    tx.execute_unprepared("SET LOCAL synchronous_commit = off")
+        .await?;
+    settle_in(&tx, tenant, batch_id, file_ids).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Counts final files that are not counted yet in batches still processing: the worker
+/// that finished them died (or the server lost the count) between the file's commit and
+/// [`settle_files`]. Returns how many files it counted.
+pub(crate) async fn settle_uncounted(engine: &Engine) -> Result<usize> {
+    let db = engine.writer();
+    let backend = db.get_database_backend();
+    let tx = crate::db::begin(db, Scope::System).await?;
+    let rows = tx
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT f.tenant_id, f.batch_id, f.file_id FROM batches b \
+             JOIN files f ON f.tenant_id = b.tenant_id AND f.batch_id = b.batch_id \
+             WHERE b.status = 'processing' AND NOT f.counted \
+             AND f.status IN ('completed', 'failed') LIMIT 1000",
+        ))
+        .await?;
+    tx.commit().await?;
+    let mut by_batch: std::collections::BTreeMap<(Uuid, Uuid), Vec<Uuid>> = Default::default();
+    for r in &rows {
+        by_batch
+            .entry((r.try_get("", "tenant_id")?, r.try_get("", "batch_id")?))
+            .or_default()
+            .push(r.try_get("", "file_id")?);
+    }
+    for ((tenant, batch_id), file_ids) in by_batch {
+        let tx = engine.begin(Scope::Tenant(tenant)).await?;
+        settle_in(&tx, tenant, batch_id, &file_ids).await?;
+        tx.commit().await?;
+    }
+    Ok(rows.len())
 }
 
 /// The pipeline as a [`JobHandler`]: what [`Engine::worker`] runs.
@@ -602,7 +708,7 @@ impl Pipeline {
         let tx = engine.begin(Scope::Tenant(tenant)).await?;
         finish_file(&tx, tenant, batch_id, file_id, Some(job_id), outcome).await?;
         tx.commit().await?;
-        Ok(())
+        settle_files(engine, tenant, batch_id, &[file_id]).await
     }
 
     /// A step failed: a permanent error, or a transient one on the job's last attempt,
@@ -755,6 +861,11 @@ impl JobHandler for Pipeline {
             .await?;
             finished = true;
             ctx.commit_completed(tx).await?;
+            // The job is done whatever this returns; a count that did not happen is made
+            // by the next idle worker's `settle_uncounted`.
+            if let Err(e) = settle_files(engine, tenant, batch_id, &[file_id]).await {
+                tracing::warn!(job = %job.job_id, error = %e, "file not counted in its batch yet");
+            }
             state.set(name, value)?;
         }
         if ctx.lease_lost() {
@@ -776,7 +887,9 @@ impl JobHandler for Pipeline {
     }
 
     async fn on_idle(&self, engine: &Engine) -> Result<()> {
-        sweep_failed_jobs(engine).await.map(|_| ())
+        sweep_failed_jobs(engine).await?;
+        settle_uncounted(engine).await?;
+        Ok(())
     }
 }
 
@@ -831,6 +944,7 @@ pub(crate) async fn sweep_failed_jobs(engine: &Engine) -> Result<usize> {
         )
         .await?;
         tx.commit().await?;
+        settle_files(engine, tenant, batch, &[file]).await?;
         n += 1;
     }
     Ok(n)
@@ -1010,7 +1124,7 @@ async fn replay(
     // The file runs again: a failed one is no longer counted as failed, and its batch is
     // open again until it finishes.
     if let (Some(batch_id), Some(file_id)) = (job.batch_id, job.file_id) {
-        let reopened = files::Entity::update_many()
+        let reopen = files::Entity::update_many()
             .col_expr(
                 files::Column::Status,
                 Expr::value(FileStatus::Queued.as_str()),
@@ -1024,10 +1138,16 @@ async fn replay(
             .filter(files::Column::TenantId.eq(tenant))
             .filter(files::Column::FileId.eq(file_id))
             .filter(files::Column::Status.eq(FileStatus::Failed.as_str()))
-            .filter(files::Column::StorageObjectId.is_not_null())
+            .filter(files::Column::StorageObjectId.is_not_null());
+        // Only a failure already counted is taken out of the batch's counter.
+        let reopened = reopen
+            .clone()
+            .filter(files::Column::Counted.eq(true))
+            .col_expr(files::Column::Counted, Expr::value(false))
             .exec(&tx)
             .await?
             .rows_affected;
+        reopen.exec(&tx).await?;
         if reopened > 0 {
             batches::Entity::update_many()
                 .col_expr(
