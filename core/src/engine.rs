@@ -150,6 +150,7 @@ impl EngineBuilder {
                 llm: self.llm.map(|c| GatedLlm::new(c, self.llm_policy)),
                 employers: Default::default(),
                 batch_specs: Default::default(),
+                settling: Default::default(),
                 cpu_permits: tokio::sync::Semaphore::new(cores()),
             }),
         })
@@ -177,6 +178,9 @@ struct Inner {
     batch_specs: std::sync::Mutex<
         std::collections::HashMap<(Uuid, Uuid), Arc<crate::scoring::persist::BatchSpec>>,
     >,
+    /// Files waiting to be counted in their batch, by (tenant, batch) (see
+    /// `pipeline::settle_files`).
+    settling: crate::pipeline::Settling,
 }
 
 /// The engine: cheap to clone, safe to share across tasks and threads.
@@ -346,6 +350,10 @@ impl Engine {
 
     pub(crate) async fn begin(&self, scope: Scope) -> Result<DatabaseTransaction> {
         db::begin(&self.inner.writer, scope).await
+    }
+
+    pub(crate) fn settling(&self) -> &crate::pipeline::Settling {
+        &self.inner.settling
     }
 
     /// Whether reads that need no snapshot across statements may skip the transaction:

@@ -613,11 +613,30 @@ async fn settle_in<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Files of each (tenant, batch) waiting to be counted, and the batches one of this
+/// process's tasks is counting now (see [`settle_files`]).
+#[derive(Default)]
+pub(crate) struct Settling {
+    pending: std::sync::Mutex<std::collections::HashMap<(Uuid, Uuid), SettleQueue>>,
+}
+
+#[derive(Default)]
+struct SettleQueue {
+    files: Vec<Uuid>,
+    /// A task is counting this batch's files and takes these up before it stops.
+    active: bool,
+}
+
 /// Counts files that [`finish_file`] moved in a transaction that has committed (on
-/// PostgreSQL; on SQLite they were counted in it and this does nothing). Its own short
-/// transaction commits without waiting for the WAL flush: the counters are derived from
-/// the files' statuses, which are durable, and a count lost to a server crash is made
-/// again by [`settle_uncounted`] (every idle worker), since the flag rolls back with it.
+/// PostgreSQL; on SQLite they were counted in it and this does nothing).
+///
+/// The counting is a short transaction of its own that commits without waiting for the
+/// WAL flush: the counters are derived from the files' statuses, which are durable, and a
+/// count lost to a crash (of this process before it ran, or of the server before the
+/// flush) rolls back with the files' flags and is made again by [`settle_uncounted`],
+/// which every idle worker runs. While one task of this process counts a batch, others
+/// finishing files of the same batch leave theirs to it and return, so that under load
+/// one transaction counts several files.
 pub(crate) async fn settle_files(
     engine: &Engine,
     tenant: Uuid,
@@ -627,12 +646,66 @@ pub(crate) async fn settle_files(
     if settles_in_file_tx(engine.backend()) {
         return Ok(());
     }
-    let tx = engine.begin(Scope::Tenant(tenant)).await?;
-    tx.execute_unprepared("SET LOCAL synchronous_commit = off")
-        .await?;
-    settle_in(&tx, tenant, batch_id, file_ids).await?;
-    tx.commit().await?;
-    Ok(())
+    let key = (tenant, batch_id);
+    let settling = engine.settling();
+    {
+        let mut pending = settling.pending.lock().expect("settling lock");
+        let q = pending.entry(key).or_default();
+        q.files.extend_from_slice(file_ids);
+        if q.active {
+            return Ok(());
+        }
+        q.active = true;
+    }
+    // If this future is dropped mid-way (its task aborted), the batch is no longer being
+    // counted here: the next file starts again, and what was waiting is left to
+    // `settle_uncounted`.
+    struct Active<'a> {
+        settling: &'a Settling,
+        key: (Uuid, Uuid),
+        done: bool,
+    }
+    impl Drop for Active<'_> {
+        fn drop(&mut self) {
+            if !self.done
+                && let Ok(mut pending) = self.settling.pending.lock()
+            {
+                pending.remove(&self.key);
+            }
+        }
+    }
+    let mut active = Active {
+        settling,
+        key,
+        done: false,
+    };
+    let mut result = Ok(());
+    loop {
+        let files = {
+            let mut pending = settling.pending.lock().expect("settling lock");
+            let q = pending.entry(key).or_default();
+            if q.files.is_empty() {
+                pending.remove(&key);
+                active.done = true;
+                break;
+            }
+            std::mem::take(&mut q.files)
+        };
+        // A failure leaves these files to `settle_uncounted`; the others are still counted.
+        let counted = async {
+            let tx = engine.begin(Scope::Tenant(tenant)).await?;
+            tx.execute_unprepared("SET LOCAL synchronous_commit = off")
+                .await?;
+            settle_in(&tx, tenant, batch_id, &files).await?;
+            tx.commit().await?;
+            Ok::<_, Error>(())
+        }
+        .await;
+        if let Err(e) = counted {
+            result = Err(e);
+        }
+    }
+    result
 }
 
 /// Counts final files that are not counted yet in batches still processing: the worker
