@@ -61,6 +61,16 @@ async fn backend_jd_batch(s: &Session) -> Uuid {
         .batch_id
 }
 
+/// A submitted batch of the first `n` evaluation documents against the backend JD.
+async fn submitted_eval_batch(s: &Session, n: usize) -> Uuid {
+    let b = backend_jd_batch(s).await;
+    for p in eval_docs(n) {
+        s.batches().add_path(b, p).await.unwrap();
+    }
+    s.batches().submit(b).await.unwrap();
+    b
+}
+
 async fn a_batch_runs_to_ranked_results(db: &TestDb) {
     let engine = db.engine().await;
     let s = owner_session(&engine, "acme").await;
@@ -161,11 +171,7 @@ async fn replay_reruns_only_what_was_asked(db: &TestDb) {
     let llm = Arc::new(ScriptedLlm::default());
     let engine = db.engine_with_llm(llm.clone()).await;
     let s = owner_session(&engine, "acme").await;
-    let b = backend_jd_batch(&s).await;
-    for p in eval_docs(3) {
-        s.batches().add_path(b, p).await.unwrap();
-    }
-    s.batches().submit(b).await.unwrap();
+    let b = submitted_eval_batch(&s, 3).await;
     engine.worker(fast()).run_until_idle().await.unwrap();
     let before = s.scoring().results(b).await.unwrap();
     assert!(before.iter().all(|r| r.ai_score.is_some()));
@@ -434,11 +440,7 @@ both_backends!(
 async fn a_job_failed_outside_the_pipeline_fails_its_file(db: &TestDb) {
     let engine = db.engine().await;
     let s = owner_session(&engine, "acme").await;
-    let b = backend_jd_batch(&s).await;
-    for p in eval_docs(2) {
-        s.batches().add_path(b, p).await.unwrap();
-    }
-    s.batches().submit(b).await.unwrap();
+    let b = submitted_eval_batch(&s, 2).await;
     let q = engine.queue();
     let worker = q.register_worker().await.unwrap();
     let job = q
@@ -477,11 +479,7 @@ async fn a_file_not_counted_is_counted_by_the_next_idle_worker(db: &TestDb) {
     use sea_orm::ConnectionTrait;
     let engine = db.engine().await;
     let s = owner_session(&engine, "acme").await;
-    let b = backend_jd_batch(&s).await;
-    for p in eval_docs(2) {
-        s.batches().add_path(b, p).await.unwrap();
-    }
-    s.batches().submit(b).await.unwrap();
+    let b = submitted_eval_batch(&s, 2).await;
     engine.worker(fast()).run_until_idle().await.unwrap();
     let conn = engine.connection();
     let run = |sql: &str, id: Uuid| {
