@@ -634,17 +634,12 @@ struct SettleQueue {
 /// WAL flush: the counters are derived from the files' statuses, which are durable, and a
 /// count lost to a crash (of this process before it ran, or of the server before the
 /// flush) rolls back with the files' flags and is made again by [`settle_uncounted`],
-/// which every idle worker runs. While one task of this process counts a batch, others
+/// which every idle worker runs (so a failure here is logged, not returned). While one task of this process counts a batch, others
 /// finishing files of the same batch leave theirs to it and return, so that under load
 /// one transaction counts several files.
-pub(crate) async fn settle_files(
-    engine: &Engine,
-    tenant: Uuid,
-    batch_id: Uuid,
-    file_ids: &[Uuid],
-) -> Result<()> {
+pub(crate) async fn settle_files(engine: &Engine, tenant: Uuid, batch_id: Uuid, file_ids: &[Uuid]) {
     if settles_in_file_tx(engine.backend()) {
-        return Ok(());
+        return;
     }
     let key = (tenant, batch_id);
     let settling = engine.settling();
@@ -653,7 +648,7 @@ pub(crate) async fn settle_files(
         let q = pending.entry(key).or_default();
         q.files.extend_from_slice(file_ids);
         if q.active {
-            return Ok(());
+            return;
         }
         q.active = true;
     }
@@ -679,7 +674,6 @@ pub(crate) async fn settle_files(
         key,
         done: false,
     };
-    let mut result = Ok(());
     loop {
         let files = {
             let mut pending = settling.pending.lock().expect("settling lock");
@@ -692,20 +686,24 @@ pub(crate) async fn settle_files(
             std::mem::take(&mut q.files)
         };
         // A failure leaves these files to `settle_uncounted`; the others are still counted.
-        let counted = async {
-            let tx = engine.begin(Scope::Tenant(tenant)).await?;
-            tx.execute_unprepared("SET LOCAL synchronous_commit = off")
-                .await?;
-            settle_in(&tx, tenant, batch_id, &files).await?;
-            tx.commit().await?;
-            Ok::<_, Error>(())
-        }
-        .await;
-        if let Err(e) = counted {
-            result = Err(e);
+        if let Err(e) = settle_tx(engine, tenant, batch_id, &files).await {
+            tracing::warn!(batch = %batch_id, files = files.len(), error = %e,
+                "finished files not counted in their batch yet");
         }
     }
-    result
+}
+
+/// [`settle_in`] in a transaction of its own. On PostgreSQL it commits without waiting
+/// for the WAL flush (see [`settle_files`]).
+async fn settle_tx(engine: &Engine, tenant: Uuid, batch_id: Uuid, files: &[Uuid]) -> Result<()> {
+    let tx = engine.begin(Scope::Tenant(tenant)).await?;
+    if engine.backend() == sea_orm::DbBackend::Postgres {
+        tx.execute_unprepared("SET LOCAL synchronous_commit = off")
+            .await?;
+    }
+    settle_in(&tx, tenant, batch_id, files).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Counts final files that are not counted yet in batches still processing: the worker
@@ -733,9 +731,7 @@ pub(crate) async fn settle_uncounted(engine: &Engine) -> Result<usize> {
             .push(r.try_get("", "file_id")?);
     }
     for ((tenant, batch_id), file_ids) in by_batch {
-        let tx = engine.begin(Scope::Tenant(tenant)).await?;
-        settle_in(&tx, tenant, batch_id, &file_ids).await?;
-        tx.commit().await?;
+        settle_tx(engine, tenant, batch_id, &file_ids).await?;
     }
     Ok(rows.len())
 }
@@ -781,7 +777,8 @@ impl Pipeline {
         let tx = engine.begin(Scope::Tenant(tenant)).await?;
         finish_file(&tx, tenant, batch_id, file_id, Some(job_id), outcome).await?;
         tx.commit().await?;
-        settle_files(engine, tenant, batch_id, &[file_id]).await
+        settle_files(engine, tenant, batch_id, &[file_id]).await;
+        Ok(())
     }
 
     /// A step failed: a permanent error, or a transient one on the job's last attempt,
@@ -934,11 +931,7 @@ impl JobHandler for Pipeline {
             .await?;
             finished = true;
             ctx.commit_completed(tx).await?;
-            // The job is done whatever this returns; a count that did not happen is made
-            // by the next idle worker's `settle_uncounted`.
-            if let Err(e) = settle_files(engine, tenant, batch_id, &[file_id]).await {
-                tracing::warn!(job = %job.job_id, error = %e, "file not counted in its batch yet");
-            }
+            settle_files(engine, tenant, batch_id, &[file_id]).await;
             state.set(name, value)?;
         }
         if ctx.lease_lost() {
@@ -1017,7 +1010,7 @@ pub(crate) async fn sweep_failed_jobs(engine: &Engine) -> Result<usize> {
         )
         .await?;
         tx.commit().await?;
-        settle_files(engine, tenant, batch, &[file]).await?;
+        settle_files(engine, tenant, batch, &[file]).await;
         n += 1;
     }
     Ok(n)
