@@ -16,6 +16,15 @@
 //! The worker runs `--slots K` (default 4) times C jobs at once. `--keep-store` moves the
 //! store directories aside instead of deleting them (for consecutive runs on ext4).
 //!
+//! Each timed batch runs on an engine that has already run another tenant's batch of W
+//! generated resumes (`--warmup W`, default K·C: one per job slot), so it measures what a
+//! resume costs a worker that is running, not the engine's first minute: its pool's
+//! connections opened (a TLS handshake and a server process each) and their first plans of
+//! every statement made. None of the warm-up tenant's data (employers, parsed content)
+//! helps the timed one. `--warmup 0` measures a cold engine. With `BENCH_TIMELINE=1` each
+//! run also prints (to stderr) when its jobs completed: first, 10th/50th/90th percentile
+//! and last, in ms from its start.
+//!
 //! To profile only the timed part of the run without the model's latency, start `perf`
 //! disabled with a control FIFO and name it in `BENCH_PERF_CTL`:
 //!
@@ -44,6 +53,15 @@ struct Args {
     /// Move the store directories aside (`$TMPDIR/rf_kept_*`) instead of deleting them,
     /// so that a following run does not pay for their deletion (see `run`).
     keep_store: bool,
+    /// Generated resumes run through the same engine, in another tenant, before each timed
+    /// batch (`--warmup W`; default K·C, one resume per job slot; 0 for a cold engine).
+    warmup: Option<usize>,
+}
+
+impl Args {
+    fn warmup(&self) -> usize {
+        self.warmup.unwrap_or(self.concurrency * self.slots)
+    }
 }
 
 fn args() -> Args {
@@ -56,6 +74,7 @@ fn args() -> Args {
         store: "file".into(),
         slots: 4,
         keep_store: false,
+        warmup: None,
     };
     let v: Vec<String> = std::env::args().skip(1).collect();
     let v: Vec<String> = v
@@ -84,6 +103,7 @@ fn args() -> Args {
             "--concurrency" => a.concurrency = val.parse().expect("--concurrency C"),
             "--store" => a.store = val.to_owned(),
             "--slots" => a.slots = val.parse().expect("--slots K (jobs at once = K·C)"),
+            "--warmup" => a.warmup = Some(val.parse().expect("--warmup W")),
             other => panic!("unknown argument {other}; see the file's header"),
         }
     }
@@ -225,6 +245,77 @@ struct Run {
     cpu_all: f64,
 }
 
+/// Prints (to stderr) when the jobs that completed after `start` did, in ms from `start`:
+/// first, 10th/50th/90th percentile and last. The benchmark's databases belong to the
+/// server's superuser, so this reads past row-level security.
+async fn print_timeline(
+    engine: &resumeflow::Engine,
+    start: chrono::DateTime<chrono::Utc>,
+    wall: f64,
+    latency: Duration,
+) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let sql = "SELECT completed_at FROM jobs WHERE completed_at IS NOT NULL ORDER BY completed_at";
+    let rows = engine
+        .connection()
+        .query_all_raw(Statement::from_string(
+            engine.connection().get_database_backend(),
+            sql.to_owned(),
+        ))
+        .await
+        .expect("the jobs' completion times");
+    let ms: Vec<i64> = rows
+        .iter()
+        .filter_map(|r| r.try_get_by_index::<chrono::DateTime<chrono::Utc>>(0).ok())
+        .map(|c| (c - start).num_milliseconds())
+        .filter(|&ms| ms >= 0)
+        .collect();
+    if ms.is_empty() {
+        return;
+    }
+    let q = |f: f64| ms[((ms.len() - 1) as f64 * f) as usize];
+    eprintln!(
+        "timeline latency={latency:?} wall_ms={} completions: first={} p10={} p50={} p90={} last={}",
+        (wall * 1000.0) as i64,
+        q(0.0),
+        q(0.1),
+        q(0.5),
+        q(0.9),
+        q(1.0)
+    );
+}
+
+/// A job description and a submitted batch of `files` for it, in the session's tenant.
+async fn submitted_batch(
+    s: &resumeflow::Session,
+    files: impl Iterator<Item = (String, Vec<u8>)>,
+) -> uuid::Uuid {
+    let jd = s
+        .job_descriptions()
+        .create(NewJobDescription {
+            title: "Backend engineer".into(),
+            text: Some("# Backend engineer\n## Requirements\n- 5+ years\n- Python, PostgreSQL, Kubernetes\n## Nice to have\n- Go, Kafka\n".into()),
+            parameters: serde_json::Value::Null,
+        })
+        .await
+        .expect("jd");
+    let b = s
+        .batches()
+        .create(NewBatch {
+            jd_id: jd.jd_id,
+            name: None,
+            weightage_profile_id: None,
+        })
+        .await
+        .expect("batch")
+        .batch_id;
+    for (name, bytes) in files {
+        s.batches().add_bytes(b, &name, bytes).await.expect("add");
+    }
+    s.batches().submit(b).await.expect("submit");
+    b
+}
+
 /// One run on a fresh database, which is returned to be dropped after every run: deleting
 /// thousands of store files just before the next run would make that run pay for them (ext4
 /// without a journal scans recently deleted inodes on every file it creates).
@@ -247,42 +338,8 @@ async fn run(a: &Args, latency: Duration, files: &[(String, Vec<u8>)]) -> (Run, 
         .await
         .expect("engine");
     engine.migrate().await.expect("migrate");
-    let s = owner_session(&engine, "bench").await;
-    let jd = s
-        .job_descriptions()
-        .create(NewJobDescription {
-            title: "Backend engineer".into(),
-            text: Some("# Backend engineer\n## Requirements\n- 5+ years\n- Python, PostgreSQL, Kubernetes\n## Nice to have\n- Go, Kafka\n".into()),
-            parameters: serde_json::Value::Null,
-        })
-        .await
-        .expect("jd");
-    let b = s
-        .batches()
-        .create(NewBatch {
-            jd_id: jd.jd_id,
-            name: None,
-            weightage_profile_id: None,
-        })
-        .await
-        .expect("batch")
-        .batch_id;
-    for (name, bytes) in files {
-        s.batches()
-            .add_bytes(b, name, bytes.clone())
-            .await
-            .expect("add");
-    }
-    s.batches().submit(b).await.expect("submit");
-    let calls_before = llm.calls().len();
-    let profiled = latency.is_zero();
-    if profiled {
-        perf_control("enable");
-    }
-    let cpu_before = cpu_seconds();
-    let t = Instant::now();
-    engine
-        .worker(WorkerConfig {
+    let worker = || {
+        engine.worker(WorkerConfig {
             // Enough slots that the model, not the worker, is the limit: with 2·C, jobs
             // busy between their two calls left the model short of work (15.2 of 16 calls
             // in flight on average); with 4·C, 15.6 (see docs/operations.md).
@@ -290,9 +347,35 @@ async fn run(a: &Args, latency: Duration, files: &[(String, Vec<u8>)]) -> (Run, 
             poll_interval: Duration::from_millis(10),
             ..Default::default()
         })
-        .run_until_idle()
-        .await
-        .expect("worker");
+    };
+    let warmup = a.warmup();
+    if warmup > 0 {
+        // Another tenant's batch first, so that the timed one meets a worker that has
+        // run before (open connections, prepared statements, warm caches) but none of
+        // its own tenant's data (employers, parsed content).
+        let w = owner_session(&engine, "warmup").await;
+        let inputs = (0..warmup).map(|i| (format!("warmup-{i}.txt"), synthetic(1_000_000 + i)));
+        let b = submitted_batch(&w, inputs).await;
+        worker().run_until_idle().await.expect("warm-up worker");
+        let done = w
+            .batches()
+            .get(b)
+            .await
+            .expect("warm-up batch")
+            .processed_files;
+        assert_eq!(done as usize, warmup, "the warm-up batch completed");
+    }
+    let s = owner_session(&engine, "bench").await;
+    let b = submitted_batch(&s, files.iter().cloned()).await;
+    let calls_before = llm.calls().len();
+    let profiled = latency.is_zero();
+    if profiled {
+        perf_control("enable");
+    }
+    let cpu_before = cpu_seconds();
+    let t = Instant::now();
+    let t_wall = chrono::Utc::now();
+    worker().run_until_idle().await.expect("worker");
     let wall = t.elapsed().as_secs_f64();
     let end = Instant::now();
     let cpu_after = cpu_seconds();
@@ -324,6 +407,9 @@ async fn run(a: &Args, latency: Duration, files: &[(String, Vec<u8>)]) -> (Run, 
         }
     }
     let mean_in_flight = if busy > 0.0 { weighted / busy } else { 0.0 };
+    if std::env::var("BENCH_TIMELINE").is_ok() {
+        print_timeline(&engine, t_wall, wall, latency).await;
+    }
     let batch = s.batches().get(b).await.expect("batch");
     let calls = llm.calls().len() - calls_before;
     engine.close().await.expect("close");
@@ -368,6 +454,7 @@ async fn main() {
             "concurrency": a.concurrency,
             "store": a.store,
             "inputs": if a.synthetic_only { "generated text" } else { "eval corpus + generated text" },
+            "warmup": a.warmup(),
             "completed": done,
             "llm_calls": calls,
             "wall_s": (wall * 1000.0).round() / 1000.0,
