@@ -226,17 +226,22 @@ impl Inserts {
     }
 }
 
-/// `sql` with every placeholder `$k` turned into `$(k + offset)`. sea-query binds every
-/// value, so `$` followed by digits only ever is a placeholder in what it builds.
+/// `sql` with every placeholder `$k` turned into `$(k + offset)`.
 fn renumber_pg_params(sql: &str, offset: usize) -> String {
     if offset == 0 {
         return sql.to_owned();
     }
+    map_pg_params(sql, |k| format!("${}", k + offset))
+}
+
+/// `sql` with every placeholder `$k` replaced by `f(k)`. sea-query binds every value, so
+/// `$` followed by digits only ever is a placeholder in what it builds.
+fn map_pg_params(sql: &str, mut f: impl FnMut(usize) -> String) -> String {
     let mut out = String::with_capacity(sql.len() + 16);
     let mut chars = sql.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
-        out.push(c);
         if c != '$' {
+            out.push(c);
             continue;
         }
         let start = i + 1;
@@ -249,11 +254,168 @@ fn renumber_pg_params(sql: &str, offset: usize) -> String {
             chars.next();
         }
         if end > start {
-            let k: usize = sql[start..end].parse().expect("digits");
-            out.push_str(&(k + offset).to_string());
+            out.push_str(&f(sql[start..end].parse().expect("digits")));
+        } else {
+            out.push(c);
         }
     }
     out
+}
+
+/// Writes of one transaction where a later one stores the id an earlier one returned (a
+/// score's resolution points at the local score row its upsert wrote, new or updated).
+/// On SQLite they run one after the other. On PostgreSQL they are one statement: each
+/// write is a data-modifying CTE, and a reference to an earlier write's id becomes
+/// `(SELECT id FROM c{k})`, which reads that CTE's `RETURNING` (the statements of one
+/// query share a snapshot, so nothing else would see the row it wrote). That saves a
+/// round trip, and the server's work per statement, for every write but one.
+///
+/// A reference is a placeholder id ([`Chain::returning`] hands it out) that the caller
+/// sets where the real id belongs; it is replaced before anything is sent.
+#[derive(Default)]
+pub(crate) struct Chain {
+    steps: Vec<ChainStep>,
+}
+
+struct ChainStep {
+    stmt: ChainStmt,
+    /// The returned id column, and the placeholder that stands for its value.
+    returning: Option<(String, Uuid)>,
+}
+
+enum ChainStmt {
+    Insert(sea_orm::sea_query::InsertStatement),
+    Update(sea_orm::sea_query::UpdateStatement),
+}
+
+impl ChainStmt {
+    fn build(&self, backend: DbBackend) -> (String, sea_orm::sea_query::Values) {
+        use sea_orm::sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
+        match (self, backend) {
+            (ChainStmt::Insert(s), DbBackend::Postgres) => s.build(PostgresQueryBuilder),
+            (ChainStmt::Insert(s), _) => s.build(SqliteQueryBuilder),
+            (ChainStmt::Update(s), DbBackend::Postgres) => s.build(PostgresQueryBuilder),
+            (ChainStmt::Update(s), _) => s.build(SqliteQueryBuilder),
+        }
+    }
+}
+
+impl Chain {
+    /// Adds `insert` (usually an upsert, which always writes its row), returning `id`.
+    /// Returns the placeholder that stands for that id in later writes.
+    pub(crate) fn returning<A, I>(&mut self, insert: sea_orm::Insert<A>, id: I) -> Uuid
+    where
+        A: sea_orm::ActiveModelTrait,
+        I: sea_orm::IdenStatic,
+    {
+        use sea_orm::QueryTrait;
+        let mut q = insert.into_query();
+        q.returning_col(sea_orm::sea_query::Alias::new(id.as_str()));
+        let placeholder = Uuid::new_v4();
+        self.steps.push(ChainStep {
+            stmt: ChainStmt::Insert(q),
+            returning: Some((id.as_str().to_owned(), placeholder)),
+        });
+        placeholder
+    }
+
+    /// Adds an update that returns nothing.
+    pub(crate) fn update<E: sea_orm::EntityTrait>(&mut self, update: sea_orm::UpdateMany<E>) {
+        use sea_orm::QueryTrait;
+        self.steps.push(ChainStep {
+            stmt: ChainStmt::Update(update.into_query()),
+            returning: None,
+        });
+    }
+
+    /// Runs the writes in order; returns the ids they returned, in the order of
+    /// [`Chain::returning`].
+    pub(crate) async fn exec<C: ConnectionTrait>(self, conn: &C) -> Result<Vec<Uuid>> {
+        use sea_orm::sea_query::Value;
+        let backend = conn.get_database_backend();
+        // Which earlier write a placeholder stands for.
+        let refers = |v: &Value, upto: usize| -> Option<usize> {
+            let Value::Uuid(Some(u)) = v else {
+                return None;
+            };
+            self.steps[..upto]
+                .iter()
+                .position(|s| s.returning.as_ref().is_some_and(|r| r.1 == *u))
+        };
+        if backend != DbBackend::Postgres {
+            let mut ids: Vec<Option<Uuid>> = Vec::with_capacity(self.steps.len());
+            for (i, step) in self.steps.iter().enumerate() {
+                let (sql, mut values) = step.stmt.build(backend);
+                for v in values.0.iter_mut() {
+                    if let Some(j) = refers(v, i) {
+                        *v = Value::Uuid(ids[j]);
+                    }
+                }
+                let stmt = Statement::from_sql_and_values(backend, sql, values);
+                ids.push(match step.returning {
+                    Some(_) => {
+                        let row = conn.query_one_raw(stmt).await?.ok_or_else(|| {
+                            Error::Storage("a write of a chain returned no row".into())
+                        })?;
+                        Some(row.try_get_by_index::<Uuid>(0)?)
+                    }
+                    None => {
+                        conn.execute_raw(stmt).await?;
+                        None
+                    }
+                });
+            }
+            return Ok(ids.into_iter().flatten().collect());
+        }
+        let mut sql = String::new();
+        let mut values: Vec<Value> = Vec::new();
+        for (i, step) in self.steps.iter().enumerate() {
+            let (part, vals) = step.stmt.build(backend);
+            // Each placeholder of this part: an earlier CTE's id, or a value renumbered
+            // after those already bound.
+            let mut with: Vec<String> = Vec::with_capacity(vals.0.len());
+            for v in vals.0 {
+                match refers(&v, i) {
+                    Some(j) => {
+                        let col = &self.steps[j].returning.as_ref().expect("returns").0;
+                        with.push(format!("(SELECT \"{col}\" FROM c{j})"));
+                    }
+                    None => {
+                        values.push(v);
+                        with.push(format!("${}", values.len()));
+                    }
+                }
+            }
+            let part = map_pg_params(&part, |k| with[k - 1].clone());
+            sql.push_str(if i == 0 { "WITH " } else { ", " });
+            sql.push_str(&format!("c{i} AS ({part})"));
+        }
+        let returned: Vec<String> = self
+            .steps
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| {
+                s.returning
+                    .as_ref()
+                    .map(|(col, _)| format!("(SELECT \"{col}\" FROM c{i})"))
+            })
+            .collect();
+        if returned.is_empty() {
+            sql.push_str(" SELECT 1");
+        } else {
+            sql.push_str(&format!(" SELECT {}", returned.join(", ")));
+        }
+        let row = conn
+            .query_one_raw(Statement::from_sql_and_values(backend, sql, values))
+            .await?
+            .ok_or_else(|| Error::Storage("a chain of writes returned no row".into()))?;
+        (0..returned.len())
+            .map(|k| {
+                row.try_get_by_index::<Option<Uuid>>(k)?
+                    .ok_or_else(|| Error::Storage("a write of a chain returned no row".into()))
+            })
+            .collect()
+    }
 }
 
 pub(crate) fn new_id() -> Uuid {
@@ -262,44 +424,6 @@ pub(crate) fn new_id() -> Uuid {
 
 pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::Utc::now()
-}
-
-/// Runs an insert (usually an upsert) and returns `id` of the row it wrote, in one
-/// statement (`RETURNING`, which PostgreSQL and SQLite ≥ 3.35 both have), instead of a
-/// write followed by a read. `None` when the insert wrote nothing (`ON CONFLICT DO
-/// NOTHING` met an existing row).
-pub(crate) async fn insert_returning_id<C, A>(
-    conn: &C,
-    insert: sea_orm::Insert<A>,
-    id: impl sea_orm::sea_query::IntoColumnRef,
-) -> Result<Option<Uuid>>
-where
-    C: ConnectionTrait,
-    A: sea_orm::ActiveModelTrait,
-{
-    use sea_orm::QueryTrait;
-    let mut q = insert.into_query();
-    q.returning_col(id);
-    let backend = conn.get_database_backend();
-    match conn.query_one_raw(backend.build(&q)).await? {
-        Some(row) => Ok(Some(row.try_get_by_index::<Uuid>(0)?)),
-        None => Ok(None),
-    }
-}
-
-/// [`insert_returning_id`] for an upsert, which always writes a row.
-pub(crate) async fn upsert_returning_id<C, A>(
-    conn: &C,
-    upsert: sea_orm::Insert<A>,
-    id: impl sea_orm::sea_query::IntoColumnRef,
-) -> Result<Uuid>
-where
-    C: ConnectionTrait,
-    A: sea_orm::ActiveModelTrait,
-{
-    insert_returning_id(conn, upsert, id)
-        .await?
-        .ok_or_else(|| Error::Storage("an upsert returned no row".into()))
 }
 
 #[cfg(test)]

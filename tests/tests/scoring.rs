@@ -449,6 +449,32 @@ async fn ai_scores_with_a_scripted_model(db: &TestDb) {
     s.scoring().score_resume(b, good).await.unwrap();
     assert_eq!(llm.calls_for("score_resume"), before);
     assert_eq!(llm.calls_for("score_resume"), 3 + 1 + 1);
+    // The rerun updated the rows it wrote the first time (one statement on PostgreSQL,
+    // where each row learns the id of the one before from its RETURNING): every result
+    // still points at its resume's resolution, local score and AI score, and no resume
+    // has a second row of any of them.
+    let linked = "SELECT count(*) FROM results r \
+         JOIN score_resolutions x ON x.resolution_id = r.resolution_id AND x.resume_id = r.resume_id \
+         JOIN local_match_scores l ON l.local_score_id = x.local_score_id AND l.resume_id = r.resume_id \
+         LEFT JOIN ai_scores a ON a.ai_score_id = x.ai_score_id \
+         WHERE x.ai_score_id IS NULL OR a.resume_id = r.resume_id";
+    let results = resumeflow_tests::count(conn, "SELECT count(*) FROM results").await;
+    assert_eq!(results, 3, "three resumes scored so far");
+    assert_eq!(resumeflow_tests::count(conn, linked).await, results);
+    for table in ["score_resolutions", "local_match_scores"] {
+        let sql = format!("SELECT count(DISTINCT resume_id) FROM {table}");
+        assert_eq!(
+            resumeflow_tests::count(conn, &sql).await,
+            results,
+            "{table}"
+        );
+        let sql = format!("SELECT count(*) FROM {table}");
+        assert_eq!(
+            resumeflow_tests::count(conn, &sql).await,
+            results,
+            "{table}"
+        );
+    }
     // A rejected exchange is kept for audit but not cached: rescoring asks the model again.
     let rejected = resumeflow_tests::strings(
         conn,

@@ -766,9 +766,10 @@ impl ScoreWrite {
         let ai_row = self.ai_row.clone();
         let profile = &batch.profile;
         let t = now();
-        // Each upsert returns the id of the row it wrote (new, or the one it updated).
-        let local_id = crate::db::upsert_returning_id(
-            tx,
+        // One chain of writes (one statement on PostgreSQL): each upsert returns the id of
+        // the row it wrote (new, or the one it updated), and the next rows point at it.
+        let mut chain = crate::db::Chain::default();
+        let local_id = chain.returning(
             local_match_scores::Entity::insert(local_match_scores::ActiveModel {
                 local_score_id: Set(new_id()),
                 tenant_id: Set(tenant),
@@ -801,12 +802,10 @@ impl ScoreWrite {
                 .to_owned(),
             ),
             local_match_scores::Column::LocalScoreId,
-        )
-        .await?;
+        );
         let ai_id = match ai_row {
             Some(row) => Some(
-                crate::db::upsert_returning_id(
-                    tx,
+                chain.returning(
                     ai_scores::Entity::insert(row).on_conflict(
                         OnConflict::columns([
                             ai_scores::Column::TenantId,
@@ -828,8 +827,7 @@ impl ScoreWrite {
                         .to_owned(),
                     ),
                     ai_scores::Column::AiScoreId,
-                )
-                .await?,
+                ),
             ),
             None => match (&model, &ai_score) {
                 // Reused: point at the stored row.
@@ -847,8 +845,7 @@ impl ScoreWrite {
             "jd_version": batch.jd_version,
             "as_of": as_of.to_string(),
         });
-        let resolution_id = crate::db::upsert_returning_id(
-            tx,
+        let resolution_id = chain.returning(
             score_resolutions::Entity::insert(score_resolutions::ActiveModel {
                 resolution_id: Set(new_id()),
                 tenant_id: Set(tenant),
@@ -886,8 +883,7 @@ impl ScoreWrite {
                 .to_owned(),
             ),
             score_resolutions::Column::ResolutionId,
-        )
-        .await?;
+        );
         let mut flags = resolution.flags.clone();
         if resolution.needs_review {
             flags.insert(0, "needs_review".into());
@@ -898,8 +894,7 @@ impl ScoreWrite {
         if ai_score.is_none() {
             flags.insert(0, "local_only".into());
         }
-        let result_id = crate::db::upsert_returning_id(
-            tx,
+        chain.returning(
             results::Entity::insert(results::ActiveModel {
                 result_id: Set(planned_result_id),
                 tenant_id: Set(tenant),
@@ -928,15 +923,17 @@ impl ScoreWrite {
                 .to_owned(),
             ),
             results::Column::ResultId,
-        )
-        .await?;
-        resumes::Entity::update_many()
-            .col_expr(resumes::Column::Status, Expr::value("scored"))
-            .col_expr(resumes::Column::UpdatedAt, Expr::value(t))
-            .filter(resumes::Column::TenantId.eq(tenant))
-            .filter(resumes::Column::ResumeId.eq(resume_id))
-            .exec(tx)
-            .await?;
+        );
+        chain.update(
+            resumes::Entity::update_many()
+                .col_expr(resumes::Column::Status, Expr::value("scored"))
+                .col_expr(resumes::Column::UpdatedAt, Expr::value(t))
+                .filter(resumes::Column::TenantId.eq(tenant))
+                .filter(resumes::Column::ResumeId.eq(resume_id)),
+        );
+        let ids = chain.exec(tx).await?;
+        // The result's id is the last one returned.
+        let result_id = *ids.last().expect("the result row's id");
         Ok(self.outcome(result_id))
     }
 }
