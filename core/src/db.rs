@@ -164,6 +164,44 @@ impl Placeholders {
     }
 }
 
+/// `col IN (ids…)` as sea-query builds it on SQLite; on PostgreSQL `col = ANY($k)` with the
+/// ids as one `uuid[]` parameter, so that the statement's text does not depend on how
+/// many ids there are: one prepared statement and one generic plan per connection, instead
+/// of a statement parsed and planned anew for every count (on a partitioned table the plan
+/// can cost more than running it).
+pub(crate) fn id_in(
+    backend: DbBackend,
+    col: impl sea_orm::sea_query::IntoColumnRef,
+    ids: &[Uuid],
+) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::{Expr, ExprTrait, PgFunc};
+    if backend == DbBackend::Postgres {
+        Expr::col(col).eq(PgFunc::any(Expr::val(uuid_array(ids.iter().copied()))))
+    } else {
+        Expr::col(col).is_in(ids.iter().copied())
+    }
+}
+
+/// A PostgreSQL `uuid[]` parameter.
+pub(crate) fn uuid_array(ids: impl Iterator<Item = Uuid>) -> sea_orm::sea_query::Value {
+    use sea_orm::sea_query::{ArrayType, Value};
+    Value::Array(
+        ArrayType::Uuid,
+        Some(Box::new(ids.map(|u| Value::Uuid(Some(u))).collect())),
+    )
+}
+
+/// A PostgreSQL `text[]` parameter.
+pub(crate) fn text_array<'a>(items: impl Iterator<Item = &'a str>) -> sea_orm::sea_query::Value {
+    use sea_orm::sea_query::{ArrayType, Value};
+    Value::Array(
+        ArrayType::String,
+        Some(Box::new(
+            items.map(|s| Value::String(Some(s.to_owned()))).collect(),
+        )),
+    )
+}
+
 /// Multi-row inserts that belong together in one transaction. On SQLite, one statement per
 /// table. On PostgreSQL, one statement for all of them: every insert but the last is a
 /// data-modifying CTE (`WITH c0 AS (INSERT …), … INSERT …`), which saves a round trip

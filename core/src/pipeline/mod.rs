@@ -544,7 +544,11 @@ async fn settle_in<C: ConnectionTrait>(
             .col_expr(files::Column::Counted, Expr::value(true))
             .filter(files::Column::TenantId.eq(tenant))
             .filter(files::Column::BatchId.eq(batch_id))
-            .filter(files::Column::FileId.is_in(file_ids.iter().copied()))
+            .filter(crate::db::id_in(
+                backend,
+                (files::Entity, files::Column::FileId),
+                file_ids,
+            ))
             .filter(files::Column::Counted.eq(false))
             .filter(
                 files::Column::Status

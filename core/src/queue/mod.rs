@@ -296,17 +296,13 @@ async fn load_checkpoints<C: ConnectionTrait>(tx: &C, claimed: &mut [ClaimedJob]
         return Ok(());
     }
     let backend = tx.get_database_backend();
-    let mut p = db::Placeholders::new(backend);
-    let rows = tx
-        .query_all_raw(Statement::from_sql_and_values(
-            backend,
-            format!(
-                "SELECT job_id, step, payload_path, sha256 FROM checkpoints WHERE job_id IN {}",
-                p.tuple(claimed.len())
-            ),
-            claimed.iter().map(|j| Value::from(j.job_id)),
-        ))
-        .await?;
+    let ids: Vec<Uuid> = claimed.iter().map(|j| j.job_id).collect();
+    let q = sea_orm::sea_query::Query::select()
+        .columns(["job_id", "step", "payload_path", "sha256"])
+        .from("checkpoints")
+        .and_where(db::id_in(backend, "job_id", &ids))
+        .to_owned();
+    let rows = tx.query_all_raw(backend.build(&q)).await?;
     for r in rows {
         let job: Uuid = r.try_get("", "job_id")?;
         if let Some(j) = claimed.iter_mut().find(|j| j.job_id == job) {
@@ -413,21 +409,27 @@ async fn mark_files_processing<C: ConnectionTrait>(
     for (tenant, ids) in by_tenant {
         let mut p = db::Placeholders::new(backend);
         let (status, at, tenant_mark) = (p.next(), p.next(), p.next());
-        let marks = p.tuple(ids.len());
-        let queued = p.next();
         let mut values: Vec<Value> = vec![
             FileStatus::Processing.as_str().into(),
             ts(t).into(),
             tenant.into(),
         ];
-        values.extend(ids.iter().map(|&id| Value::from(id)));
+        // On PostgreSQL one array parameter (see `db::id_in`), else an `IN (…)` list.
+        let marks = if backend == DbBackend::Postgres {
+            values.push(db::uuid_array(ids.iter().copied()));
+            format!("= ANY({})", p.next())
+        } else {
+            values.extend(ids.iter().map(|&id| Value::from(id)));
+            format!("IN {}", p.tuple(ids.len()))
+        };
+        let queued = p.next();
         values.push(FileStatus::Queued.as_str().into());
         let rows = tx
             .query_all_raw(Statement::from_sql_and_values(
                 backend,
                 format!(
                     "UPDATE files SET status = {status}, updated_at = {at} \
-                     WHERE tenant_id = {tenant_mark} AND file_id IN {marks} AND status = {queued} \
+                     WHERE tenant_id = {tenant_mark} AND file_id {marks} AND status = {queued} \
                      RETURNING file_id, storage_object_id, storage_path, {reusable} AS resume_id",
                     reusable = crate::candidate::persist::reusable_resume_sql("files")
                 ),
@@ -553,25 +555,68 @@ pub(crate) async fn checkpoint_many<C: ConnectionTrait>(
         return Ok(Vec::new());
     }
     let (until, t) = (lease_until(lease), ts(now()));
-    let pairs: Vec<(Uuid, Uuid)> = rows.iter().map(|r| (r.job_id, r.lock_token)).collect();
-    let held = update_held(
+    update_held_checkpointing(
         conn,
         &[("lease_expires_at", until.into()), ("updated_at", t.into())],
-        &pairs,
+        rows,
+        t,
     )
-    .await?;
-    insert_checkpoints(conn, rows.iter().filter(|r| held.contains(&r.job_id)), t).await?;
-    Ok(held)
+    .await
 }
 
-/// Inserts (or replaces) the checkpoint rows `rows`, written at `t`, in one statement.
-async fn insert_checkpoints<'a, C: ConnectionTrait>(
+/// [`update_held`] on the jobs of `rows`, and the checkpoint rows of those it held. On
+/// PostgreSQL both are one statement (the insert is a data-modifying CTE that takes the
+/// update's `RETURNING`), which saves a round trip per checkpoint transaction.
+async fn update_held_checkpointing<C: ConnectionTrait>(
     conn: &C,
+    set: &[(&str, Value)],
+    rows: &[CheckpointRow],
+    t: DateTime<Utc>,
+) -> Result<Vec<Uuid>> {
+    let backend = conn.get_database_backend();
+    let pairs: Vec<(Uuid, Uuid)> = rows.iter().map(|r| (r.job_id, r.lock_token)).collect();
+    if backend != DbBackend::Postgres || rows.is_empty() {
+        let held = update_held(conn, set, &pairs).await?;
+        insert_checkpoints(conn, rows.iter().filter(|r| held.contains(&r.job_id)), t).await?;
+        return Ok(held);
+    }
+    let mut p = db::Placeholders::new(backend);
+    let (update, mut values) = held_update_sql(&mut p, set, &pairs, backend);
+    // The rows as arrays, like the jobs: one statement text for any number of rows.
+    let marks: Vec<String> = (0..6).map(|_| p.next()).collect();
+    values.extend([
+        db::uuid_array(rows.iter().map(|r| r.job_id)),
+        db::text_array(rows.iter().map(|r| r.step.as_str())),
+        db::uuid_array(rows.iter().map(|r| r.tenant_id)),
+        db::text_array(rows.iter().map(|r| r.payload_path.as_str())),
+        db::text_array(rows.iter().map(|r| r.sha256.as_str())),
+        t.into(),
+    ]);
+    let sql = format!(
+        "WITH held AS ({update}), c AS (INSERT INTO checkpoints (job_id, step, tenant_id, \
+         payload_path, sha256, created_at) SELECT v.job_id, v.step, v.tenant_id, \
+         v.payload_path, v.sha256, {} FROM unnest({}::uuid[], {}::text[], {}::uuid[], {}::text[], \
+         {}::text[]) AS v(job_id, step, tenant_id, payload_path, sha256) \
+         WHERE v.job_id IN (SELECT job_id FROM held) {CHECKPOINT_UPSERT}) SELECT job_id FROM held",
+        marks[5], marks[0], marks[1], marks[2], marks[3], marks[4]
+    );
+    conn.query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?
+        .into_iter()
+        .map(|r| r.try_get::<Uuid>("", "job_id").map_err(Error::from))
+        .collect()
+}
+
+/// What a checkpoint row that exists already takes from the new one.
+const CHECKPOINT_UPSERT: &str = "ON CONFLICT (job_id, step) DO UPDATE SET \
+     payload_path = excluded.payload_path, sha256 = excluded.sha256, created_at = excluded.created_at";
+
+/// The `(…)` tuples of checkpoint rows written at `t`, and their values.
+fn checkpoint_tuples<'a>(
+    p: &mut db::Placeholders,
     rows: impl Iterator<Item = &'a CheckpointRow>,
     t: DateTime<Utc>,
-) -> Result<()> {
-    let backend = conn.get_database_backend();
-    let mut p = db::Placeholders::new(backend);
+) -> (Vec<String>, Vec<Value>) {
     let mut tuples = Vec::new();
     let mut values: Vec<Value> = Vec::new();
     for r in rows {
@@ -585,13 +630,23 @@ async fn insert_checkpoints<'a, C: ConnectionTrait>(
             t.into(),
         ]);
     }
+    (tuples, values)
+}
+
+/// Inserts (or replaces) the checkpoint rows `rows`, written at `t`, in one statement.
+async fn insert_checkpoints<'a, C: ConnectionTrait>(
+    conn: &C,
+    rows: impl Iterator<Item = &'a CheckpointRow>,
+    t: DateTime<Utc>,
+) -> Result<()> {
+    let backend = conn.get_database_backend();
+    let (tuples, values) = checkpoint_tuples(&mut db::Placeholders::new(backend), rows, t);
     if !tuples.is_empty() {
         conn.execute_raw(Statement::from_sql_and_values(
             backend,
             format!(
                 "INSERT INTO checkpoints (job_id, step, tenant_id, payload_path, sha256, created_at) \
-                 VALUES {} ON CONFLICT (job_id, step) DO UPDATE SET payload_path = excluded.payload_path, \
-                 sha256 = excluded.sha256, created_at = excluded.created_at",
+                 VALUES {} {CHECKPOINT_UPSERT}",
                 tuples.join(", ")
             ),
             values,
@@ -601,9 +656,9 @@ async fn insert_checkpoints<'a, C: ConnectionTrait>(
     Ok(())
 }
 
-/// The last checkpoint of a held job and its completion, in the caller's transaction:
-/// one fenced statement marks the job completed, one inserts the checkpoint. A worker that
-/// lost its lease writes neither (`LeaseLost`).
+/// The last checkpoint of a held job and its completion, in the caller's transaction: the
+/// fenced update marks the job completed and the checkpoint is inserted only if it did (one
+/// statement on PostgreSQL). A worker that lost its lease writes neither (`LeaseLost`).
 pub(crate) async fn complete_with_checkpoint_in<C: ConnectionTrait>(
     tx: &C,
     job: &ClaimedJob,
@@ -611,14 +666,15 @@ pub(crate) async fn complete_with_checkpoint_in<C: ConnectionTrait>(
     payload_path: &str,
     sha256: &str,
 ) -> Result<()> {
-    if complete_many(tx, &[(job.job_id, job.lock_token)])
+    let row = CheckpointRow::new(job, step, payload_path, sha256);
+    let t = ts(now());
+    if update_held_checkpointing(tx, &completed_set(t), &[row], t)
         .await?
         .is_empty()
     {
         return Err(Error::LeaseLost { job_id: job.job_id });
     }
-    let row = CheckpointRow::new(job, step, payload_path, sha256);
-    insert_checkpoints(tx, std::iter::once(&row), ts(now())).await
+    Ok(())
 }
 
 /// Marks held jobs completed, in one statement. Returns the ids that were still held;
@@ -627,18 +683,17 @@ pub(crate) async fn complete_many<C: ConnectionTrait>(
     conn: &C,
     done: &[(Uuid, Uuid)],
 ) -> Result<Vec<Uuid>> {
-    let t = ts(now());
-    update_held(
-        conn,
-        &[
-            ("status", COMPLETED.into()),
-            ("completed_at", t.into()),
-            ("updated_at", t.into()),
-            ("lease_expires_at", Option::<DateTime<Utc>>::None.into()),
-        ],
-        done,
-    )
-    .await
+    update_held(conn, &completed_set(ts(now())), done).await
+}
+
+/// What completing a held job at `t` sets.
+fn completed_set(t: DateTime<Utc>) -> [(&'static str, Value); 4] {
+    [
+        ("status", COMPLETED.into()),
+        ("completed_at", t.into()),
+        ("updated_at", t.into()),
+        ("lease_expires_at", Option::<DateTime<Utc>>::None.into()),
+    ]
 }
 
 /// The fenced update of many held jobs in one statement: `UPDATE jobs SET … WHERE status =
@@ -653,30 +708,51 @@ async fn update_held<C: ConnectionTrait>(
         return Ok(Vec::new());
     }
     let backend = conn.get_database_backend();
-    let mut p = db::Placeholders::new(backend);
+    let (sql, values) = held_update_sql(&mut db::Placeholders::new(backend), set, held, backend);
+    conn.query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?
+        .into_iter()
+        .map(|r| r.try_get::<Uuid>("", "job_id").map_err(Error::from))
+        .collect()
+}
+
+/// The statement of [`update_held`] and its values. On PostgreSQL the held jobs are two
+/// array parameters (`job_id = ANY($j) AND lock_token = ANY($t)`), so the statement's text
+/// is the same however many jobs it updates: prepared and planned once per connection,
+/// where an `IN (…)` list made a new statement (parsed and planned anew, which on the
+/// partitioned `jobs` costs more than running it) for every count of jobs. The two lists
+/// say the same as the pairs because a lock token belongs to one claim of one job.
+fn held_update_sql(
+    p: &mut db::Placeholders,
+    set: &[(&str, Value)],
+    held: &[(Uuid, Uuid)],
+    backend: DbBackend,
+) -> (String, Vec<Value>) {
     let mut values: Vec<Value> = Vec::with_capacity(set.len() + 2 * held.len());
     let mut sets = Vec::with_capacity(set.len());
     for (column, value) in set {
         sets.push(format!("{column} = {}", p.next()));
         values.push(value.clone());
     }
-    let mut pairs = Vec::with_capacity(held.len());
-    for (job, token) in held {
-        pairs.push(p.tuple(2));
-        values.push((*job).into());
-        values.push((*token).into());
-    }
+    let which = if backend == DbBackend::Postgres {
+        let (jobs, tokens) = (p.next(), p.next());
+        values.push(db::uuid_array(held.iter().map(|h| h.0)));
+        values.push(db::uuid_array(held.iter().map(|h| h.1)));
+        format!("job_id = ANY({jobs}) AND lock_token = ANY({tokens})")
+    } else {
+        let mut pairs = Vec::with_capacity(held.len());
+        for (job, token) in held {
+            pairs.push(p.tuple(2));
+            values.push((*job).into());
+            values.push((*token).into());
+        }
+        format!("(job_id, lock_token) IN ({})", pairs.join(", "))
+    };
     let sql = format!(
-        "UPDATE jobs SET {} WHERE status = 'in_progress' AND (job_id, lock_token) IN ({}) \
-         RETURNING job_id",
+        "UPDATE jobs SET {} WHERE status = 'in_progress' AND {which} RETURNING job_id",
         sets.join(", "),
-        pairs.join(", ")
     );
-    conn.query_all_raw(Statement::from_sql_and_values(backend, sql, values))
-        .await?
-        .into_iter()
-        .map(|r| r.try_get::<Uuid>("", "job_id").map_err(Error::from))
-        .collect()
+    (sql, values)
 }
 
 /// Marks one held job completed; `LeaseLost` if it was no longer held.
