@@ -36,8 +36,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use resumeflow::{LlmPolicy, NewBatch, NewJobDescription, WorkerConfig};
-use resumeflow_tests::{Backend, ScriptedLlm, TestDb, owner_session};
+use resumeflow::{LlmPolicy, WorkerConfig};
+use resumeflow_tests::{Backend, ScriptedLlm, TestDb, new_batch, owner_session};
 
 struct Args {
     backend: Backend,
@@ -290,25 +290,11 @@ async fn submitted_batch(
     s: &resumeflow::Session,
     files: impl Iterator<Item = (String, Vec<u8>)>,
 ) -> uuid::Uuid {
-    let jd = s
-        .job_descriptions()
-        .create(NewJobDescription {
-            title: "Backend engineer".into(),
-            text: Some("# Backend engineer\n## Requirements\n- 5+ years\n- Python, PostgreSQL, Kubernetes\n## Nice to have\n- Go, Kafka\n".into()),
-            parameters: serde_json::Value::Null,
-        })
-        .await
-        .expect("jd");
-    let b = s
-        .batches()
-        .create(NewBatch {
-            jd_id: jd.jd_id,
-            name: None,
-            weightage_profile_id: None,
-        })
-        .await
-        .expect("batch")
-        .batch_id;
+    let b = new_batch(
+        s,
+        Some("# Backend engineer\n## Requirements\n- 5+ years\n- Python, PostgreSQL, Kubernetes\n## Nice to have\n- Go, Kafka\n"),
+    )
+    .await;
     for (name, bytes) in files {
         s.batches().add_bytes(b, &name, bytes).await.expect("add");
     }
