@@ -697,8 +697,9 @@ fn completed_set(t: DateTime<Utc>) -> [(&'static str, Value); 4] {
 }
 
 /// The fenced update of many held jobs in one statement: `UPDATE jobs SET … WHERE status =
-/// 'in_progress' AND (job_id, lock_token) IN (…) RETURNING job_id`. Returns the jobs that
-/// were still held; the others are untouched.
+/// 'in_progress' AND (job_id, lock_token) IN (…) RETURNING job_id` (on PostgreSQL the jobs
+/// and tokens are arrays, see [`held_update_sql`]). Returns the jobs that were still held;
+/// the others are untouched.
 async fn update_held<C: ConnectionTrait>(
     conn: &C,
     set: &[(&str, Value)],
