@@ -202,75 +202,8 @@ pub(crate) fn text_array<'a>(items: impl Iterator<Item = &'a str>) -> sea_orm::s
     )
 }
 
-/// Multi-row inserts that belong together in one transaction. On SQLite, one statement per
-/// table. On PostgreSQL, one statement for all of them: every insert but the last is a
-/// data-modifying CTE (`WITH c0 AS (INSERT …), … INSERT …`), which saves a round trip
-/// (and the server's per-statement work) per table. Foreign keys are checked at the end
-/// of that statement, so a row may reference one inserted beside it.
-#[derive(Default)]
-pub(crate) struct Inserts {
-    stmts: Vec<sea_orm::sea_query::InsertStatement>,
-}
-
 /// Parameters PostgreSQL takes in one statement at most (65535), with room to spare.
 const PG_MAX_PARAMS: usize = 60_000;
-
-impl Inserts {
-    /// Adds the insert of `rows` (nothing when empty).
-    pub(crate) fn add<A>(&mut self, rows: Vec<A>)
-    where
-        A: sea_orm::ActiveModelTrait,
-    {
-        use sea_orm::{EntityTrait, QueryTrait};
-        if !rows.is_empty() {
-            self.stmts
-                .push(<A::Entity as EntityTrait>::insert_many(rows).into_query());
-        }
-    }
-
-    /// Runs the inserts, in the order they were added.
-    pub(crate) async fn exec<C: ConnectionTrait>(self, conn: &C) -> Result<()> {
-        let backend = conn.get_database_backend();
-        if backend == DbBackend::Postgres && self.stmts.len() > 1 {
-            let built: Vec<(String, sea_orm::sea_query::Values)> = self
-                .stmts
-                .iter()
-                .map(|s| s.build(sea_orm::sea_query::PostgresQueryBuilder))
-                .collect();
-            if built.iter().map(|(_, v)| v.0.len()).sum::<usize>() <= PG_MAX_PARAMS {
-                let last = built.len() - 1;
-                let mut sql = String::new();
-                let mut values = Vec::new();
-                for (i, (part, vals)) in built.into_iter().enumerate() {
-                    let part = renumber_pg_params(&part, values.len());
-                    values.extend(vals.0);
-                    if i < last {
-                        sql.push_str(if i == 0 { "WITH " } else { ", " });
-                        sql.push_str(&format!("c{i} AS ({part})"));
-                    } else {
-                        sql.push(' ');
-                        sql.push_str(&part);
-                    }
-                }
-                conn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
-                    .await?;
-                return Ok(());
-            }
-        }
-        for s in &self.stmts {
-            conn.execute_raw(backend.build(s)).await?;
-        }
-        Ok(())
-    }
-}
-
-/// `sql` with every placeholder `$k` turned into `$(k + offset)`.
-fn renumber_pg_params(sql: &str, offset: usize) -> String {
-    if offset == 0 {
-        return sql.to_owned();
-    }
-    map_pg_params(sql, |k| format!("${}", k + offset))
-}
 
 /// `sql` with every placeholder `$k` replaced by `f(k)`. sea-query binds every value, so
 /// `$` followed by digits only ever is a placeholder in what it builds.
@@ -300,13 +233,16 @@ fn map_pg_params(sql: &str, mut f: impl FnMut(usize) -> String) -> String {
     out
 }
 
-/// Writes of one transaction where a later one stores the id an earlier one returned (a
-/// score's resolution points at the local score row its upsert wrote, new or updated).
-/// On SQLite they run one after the other. On PostgreSQL they are one statement: each
-/// write is a data-modifying CTE, and a reference to an earlier write's id becomes
-/// `(SELECT id FROM c{k})`, which reads that CTE's `RETURNING` (the statements of one
-/// query share a snapshot, so nothing else would see the row it wrote). That saves a
-/// round trip, and the server's work per statement, for every write but one.
+/// Writes that belong together in one transaction, in order, where a later one may store
+/// the id an earlier one returned (a score's resolution points at the local score row its
+/// upsert wrote, new or updated). On SQLite they run one after the other. On PostgreSQL
+/// they are one statement: each write is a data-modifying CTE (`WITH c0 AS (INSERT …), …`),
+/// and a reference to an earlier write's id becomes `(SELECT id FROM c{k})`, which reads
+/// that CTE's `RETURNING` (the parts of one statement share a snapshot, so nothing else
+/// would see the row it wrote). That saves a round trip, and the server's work per
+/// statement, for every write but one. Foreign keys are checked at the end of the
+/// statement, so a row may reference one inserted beside it (a resume's projects name its
+/// experiences).
 ///
 /// A reference is a placeholder id ([`Chain::returning`] hands it out) that the caller
 /// sets where the real id belongs; it is replaced before anything is sent.
@@ -328,13 +264,14 @@ enum ChainStmt {
 
 impl ChainStmt {
     fn build(&self, backend: DbBackend) -> (String, sea_orm::sea_query::Values) {
-        use sea_orm::sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
-        match (self, backend) {
-            (ChainStmt::Insert(s), DbBackend::Postgres) => s.build(PostgresQueryBuilder),
-            (ChainStmt::Insert(s), _) => s.build(SqliteQueryBuilder),
-            (ChainStmt::Update(s), DbBackend::Postgres) => s.build(PostgresQueryBuilder),
-            (ChainStmt::Update(s), _) => s.build(SqliteQueryBuilder),
-        }
+        let built = match self {
+            ChainStmt::Insert(s) => backend.build(s),
+            ChainStmt::Update(s) => backend.build(s),
+        };
+        (
+            built.sql,
+            built.values.unwrap_or(sea_orm::Values(Vec::new())),
+        )
     }
 }
 
@@ -355,6 +292,20 @@ impl Chain {
             returning: Some((id.as_str().to_owned(), placeholder)),
         });
         placeholder
+    }
+
+    /// Adds the insert of `rows`, which returns nothing (nothing when `rows` is empty).
+    pub(crate) fn add<A>(&mut self, rows: Vec<A>)
+    where
+        A: sea_orm::ActiveModelTrait,
+    {
+        use sea_orm::{EntityTrait, QueryTrait};
+        if !rows.is_empty() {
+            self.steps.push(ChainStep {
+                stmt: ChainStmt::Insert(<A::Entity as EntityTrait>::insert_many(rows).into_query()),
+                returning: None,
+            });
+        }
     }
 
     /// Adds an update that returns nothing.
@@ -380,10 +331,11 @@ impl Chain {
                 .iter()
                 .position(|s| s.returning.as_ref().is_some_and(|r| r.1 == *u))
         };
-        if backend != DbBackend::Postgres {
-            let mut ids: Vec<Option<Uuid>> = Vec::with_capacity(self.steps.len());
-            for (i, step) in self.steps.iter().enumerate() {
-                let (sql, mut values) = step.stmt.build(backend);
+        let built: Vec<_> = self.steps.iter().map(|s| s.stmt.build(backend)).collect();
+        let params: usize = built.iter().map(|(_, v)| v.0.len()).sum();
+        if backend != DbBackend::Postgres || built.len() < 2 || params > PG_MAX_PARAMS {
+            let mut ids: Vec<Option<Uuid>> = Vec::with_capacity(built.len());
+            for (i, (step, (sql, mut values))) in self.steps.iter().zip(built).enumerate() {
                 for v in values.0.iter_mut() {
                     if let Some(j) = refers(v, i) {
                         *v = Value::Uuid(ids[j]);
@@ -406,9 +358,8 @@ impl Chain {
             return Ok(ids.into_iter().flatten().collect());
         }
         let mut sql = String::new();
-        let mut values: Vec<Value> = Vec::new();
-        for (i, step) in self.steps.iter().enumerate() {
-            let (part, vals) = step.stmt.build(backend);
+        let mut values: Vec<Value> = Vec::with_capacity(params);
+        for (i, (part, vals)) in built.into_iter().enumerate() {
             // Each placeholder of this part: an earlier CTE's id, or a value renumbered
             // after those already bound.
             let mut with: Vec<String> = Vec::with_capacity(vals.0.len());
@@ -469,9 +420,14 @@ mod tests {
     #[test]
     fn placeholders_are_renumbered() {
         assert_eq!(
-            super::renumber_pg_params("INSERT INTO t (a, b) VALUES ($1, $2), ($3, $10)", 4),
+            super::map_pg_params("INSERT INTO t (a, b) VALUES ($1, $2), ($3, $10)", |k| {
+                format!("${}", k + 4)
+            }),
             "INSERT INTO t (a, b) VALUES ($5, $6), ($7, $14)"
         );
-        assert_eq!(super::renumber_pg_params("SELECT $1", 0), "SELECT $1");
+        assert_eq!(
+            super::map_pg_params("SELECT $1, $2, '$'", |k| format!("x{k}")),
+            "SELECT x1, x2, '$'"
+        );
     }
 }

@@ -254,7 +254,7 @@ async fn insert_rows<C: ConnectionTrait>(
     )
     .await?;
     // The resume's rows, one statement per table (one for all of them on PostgreSQL).
-    let mut inserts = crate::db::Inserts::default();
+    let mut inserts = crate::db::Chain::default();
     let mut experience_ids = Vec::with_capacity(r.work.len());
     let mut experiences = Vec::with_capacity(r.work.len());
     for (i, (w, link)) in r.work.iter().zip(&links.experiences).enumerate() {

@@ -1209,7 +1209,9 @@ async fn replay(
             .filter(files::Column::FileId.eq(file_id))
             .filter(files::Column::Status.eq(FileStatus::Failed.as_str()))
             .filter(files::Column::StorageObjectId.is_not_null());
-        // Only a failure already counted is taken out of the batch's counter.
+        // Only a failure already counted is taken out of the batch's counter: the first
+        // update reopens a counted one (and clears its flag), the second one whose count
+        // was lost (a settle that never committed), which no counter holds.
         let reopened = reopen
             .clone()
             .filter(files::Column::Counted.eq(true))
